@@ -1,0 +1,62 @@
+"""walkapp: offline-first field app for municipal community walks."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _resource_dir(name: str) -> str:
+    # Installed wheels carry static/ and templates/ inside the package; a source checkout
+    # (and an editable install) keeps them at the top level beside walkapp/.
+    inside = PACKAGE_DIR / name
+    return str(inside if inside.is_dir() else PACKAGE_DIR.parent / name)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; test_config overrides every other setting."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        # WALKAPP_INSTANCE moves the instance folder (database, secret key, photos) elsewhere.
+        instance_path=os.environ.get("WALKAPP_INSTANCE") or None,
+        static_folder=_resource_dir("static"),
+        template_folder=_resource_dir("templates"),
+    )
+    from walkapp import config
+
+    config.load(app, test_config)
+
+    from walkapp import errors, i18n, security
+    from walkapp.database import tune_engine
+    from walkapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        tune_engine(db.engine)
+    # Batch mode lets later migrations alter SQLite tables (it recreates them).
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+
+    from walkapp.api import bp as api_bp
+    from walkapp.auth import bp as auth_bp
+    from walkapp.field import bp as field_bp
+    from walkapp.review import bp as review_bp
+
+    csrf.exempt(api_bp)  # token-authenticated JSON API: no cookies, so no CSRF
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(field_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(review_bp, url_prefix="/review")
+
+    from walkapp import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,223 @@
+"""GET /openapi.json: the OpenAPI 3.1 description of API v1.
+
+Request bodies come from the same pydantic models the routes validate with, so the document
+cannot drift from the code; responses are described here beside the routes they document.
+"""
+
+from functools import cache
+
+from flask import jsonify
+
+from walkapp.api import bp
+from walkapp.schemas import CommentItem, TrackRequest
+
+REF = "#/components/schemas/{model}"
+
+
+def _obj(props: dict, required: list[str] | None = None, **extra) -> dict:
+    return {"type": "object", "properties": props, "required": required or list(props), **extra}
+
+
+NULLABLE_STR = {"type": ["string", "null"]}
+DATETIME = {"type": "string", "format": "date-time"}
+DEPARTMENT = {"anyOf": [_obj({"slug": {"type": "string"}, "name": {"type": "string"}}),
+                        {"type": "null"}]}
+POINT = _obj({"type": {"const": "Point"}, "coordinates": {
+    "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}})
+GEOMETRY = {"anyOf": [_obj({"type": {"type": "string"}}, ["type"]), {"type": "null"}]}
+LABELS = _obj({lang: {"type": "string"} for lang in ("sv", "da", "en")})
+FIELD_ERROR = _obj({"field": {"type": "string"}, "message": {"type": "string"}},
+                   ["field", "message"])
+
+SCHEMAS = {
+    "Error": _obj({"error": _obj({
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "fields": {"type": "array", "items": FIELD_ERROR}})}),
+    "Device": _obj({"device_id": {"type": "string"}, "token": {"type": "string"}}),
+    "SyncRequest": _obj({"comments": {"type": "array", "minItems": 1, "maxItems": 200,
+                                      "items": {"$ref": REF.format(model="CommentItem")}}}),
+    "SyncResult": _obj({
+        "id": NULLABLE_STR,
+        "status": {"enum": ["created", "unchanged", "updated", "rejected"]},
+        "errors": {"type": "array", "items": FIELD_ERROR},
+        "department": DEPARTMENT,
+        "comment_status": NULLABLE_STR,
+        "missing_photos": {"type": "array", "items": {"type": "string", "format": "uuid"},
+                           "description": "photos announced but not uploaded yet"},
+    }),
+    "SyncResponse": _obj({"results": {"type": "array",
+                                      "items": {"$ref": REF.format(model="SyncResult")}}}),
+    "Walk": _obj({
+        "join_code": {"type": "string"}, "title": {"type": "string"},
+        "locality": {"type": "string"}, "starts_at": DATETIME,
+        "status": {"enum": ["planned", "open", "closed"]},
+        "meeting_point": _obj({"description": {"type": "string"},
+                               "location": {"anyOf": [POINT, {"type": "null"}]}}),
+        "area": GEOMETRY, "route": GEOMETRY,
+        "municipality": _obj({"name": {"type": "string"},
+                              "default_language": {"enum": ["sv", "da", "en"]}}),
+        "categories": {"type": "array", "items": _obj({"slug": {"type": "string"},
+                                                       "labels": LABELS})},
+        "kinds": {"type": "array", "items": _obj({"slug": {"enum": ["question", "opinion",
+                                                                    "idea"]},
+                                                  "labels": LABELS})},
+        "tiles": _obj({"url": {"type": "string", "description": "Leaflet URL template"},
+                       "attribution": {"type": "string"}, "min_zoom": {"type": "integer"},
+                       "max_zoom": {"type": "integer"}}),
+        "offline": _obj({
+            "bbox": {"anyOf": [{"type": "array", "items": {"type": "number"},
+                                "minItems": 4, "maxItems": 4}, {"type": "null"}],
+                     "description": "west, south, east, north to cache for offline use"},
+            "min_zoom": {"type": "integer"}, "max_zoom": {"type": "integer"},
+            "max_tiles": {"type": "integer"}}),
+    }),
+    "OwnComment": _obj({
+        "id": {"type": "string", "format": "uuid"}, "walk": {"type": "string"},
+        "kind": {"enum": ["question", "opinion", "idea"]}, "category": {"type": "string"},
+        "text": {"type": "string"}, "location": POINT,
+        "accuracy_m": {"type": ["number", "null"]}, "created_at": DATETIME,
+        "received_at": DATETIME, "status": {"type": "string"}, "editable": {"type": "boolean"},
+        "department": DEPARTMENT,
+        "photos": {"type": "array", "items": _obj({"id": {"type": "string"},
+                                                    "stored": {"type": "boolean"}})},
+        "responses": {"type": "array", "items": _obj({
+            "status": {"type": "string"}, "text": {"type": "string"}, "at": DATETIME})},
+        "changed_at": DATETIME,
+    }),
+    "Feed": _obj({
+        "comments": {"type": "array", "items": {"$ref": REF.format(model="OwnComment")}},
+        "cursor": {"type": ["string", "null"],
+                   "description": "pass as `since` to get what changed after this page"},
+        "has_more": {"type": "boolean"}}),
+    "PhotoStored": _obj({"id": {"type": "string"}, "comment": {"type": "string"},
+                         "status": {"const": "stored"}, "width": {"type": "integer"},
+                         "height": {"type": "integer"}}),
+    "TrackStored": _obj({"id": {"type": "string"},
+                         "status": {"enum": ["created", "unchanged", "updated"]},
+                         "points": {"type": "integer"}}),
+}
+
+
+def _json(schema: str) -> dict:
+    return {"application/json": {"schema": {"$ref": REF.format(model=schema)}}}
+
+
+def _err(description: str) -> dict:
+    return {"description": description, "content": _json("Error")}
+
+
+def _ok(description: str, schema: str) -> dict:
+    return {"description": description, "content": _json(schema)}
+
+
+AUTH = [{"deviceToken": []}]
+UUID_PARAM = {"type": "string", "format": "uuid"}
+
+
+def _path_param(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}
+
+
+JOIN_CODE_PARAM = _path_param("join_code", {"type": "string"}, "the walk's join code")
+
+
+PATHS = {
+    "/api/v1/devices": {"post": {
+        "operationId": "registerDevice", "summary": "Register an anonymous device",
+        "description": "Rate-limited per client address.",
+        "responses": {"201": _ok("device id and its secret token (shown once)", "Device"),
+                      "429": _err("too many registrations")}}},
+    "/api/v1/walks/{join_code}": {"get": {
+        "operationId": "getWalk", "summary": "A walk, for offline use",
+        "parameters": [JOIN_CODE_PARAM],
+        "responses": {"200": _ok("the walk", "Walk"), "404": _err("no walk has this code")}}},
+    "/api/v1/sync": {"post": {
+        "operationId": "sync", "summary": "Send comments (idempotent on each comment's id)",
+        "security": AUTH,
+        "requestBody": {"required": True, "content": _json("SyncRequest")},
+        "responses": {
+            "200": _ok("one result per item, in item order", "SyncResponse"),
+            "400": _err("body not JSON or not the expected shape"),
+            "401": _err("missing or unknown device token"),
+            "413": _err("too many items or too large a body")}}},
+    "/api/v1/comments/{comment_id}/photos/{photo_id}": {"put": {
+        "operationId": "putPhoto", "summary": "Upload one photo of a comment (idempotent)",
+        "security": AUTH,
+        "parameters": [_path_param("comment_id", UUID_PARAM, "the comment's id"),
+                       _path_param("photo_id", UUID_PARAM, "the photo's client-made id")],
+        "requestBody": {"required": True, "content": {
+            t: {"schema": {"type": "string", "contentMediaType": t}}
+            for t in ("image/jpeg", "image/png", "image/webp")}},
+        "responses": {
+            "201": _ok("stored (re-encoded JPEG, EXIF removed)", "PhotoStored"),
+            "200": _ok("already stored", "PhotoStored"),
+            "400": _err("empty body"), "401": _err("missing or unknown device token"),
+            "403": _err("the comment belongs to another device"),
+            "404": _err("no such comment"),
+            "409": _err("photo id used elsewhere, too many photos, or comment reviewed"),
+            "413": _err("too many bytes or pixels"),
+            "415": _err("not a JPEG, PNG or WebP image")}}},
+    "/api/v1/comments/{comment_id}": {"delete": {
+        "operationId": "deleteComment", "summary": "Withdraw an own comment before review",
+        "security": AUTH,
+        "parameters": [_path_param("comment_id", UUID_PARAM, "the comment's id")],
+        "responses": {
+            "204": {"description": "deleted, with its photos"},
+            "401": _err("missing or unknown device token"),
+            "403": _err("the comment belongs to another device"),
+            "404": _err("no such comment"),
+            "409": _err("already reviewed by an official")}}},
+    "/api/v1/devices/me/comments": {"get": {
+        "operationId": "myComments", "summary": "The device's comments with status and answers",
+        "security": AUTH,
+        "parameters": [{"name": "since", "in": "query", "required": False,
+                        "schema": {"type": "string"},
+                        "description": "cursor from the previous page"}],
+        "responses": {"200": _ok("comments changed since the cursor", "Feed"),
+                      "400": _err("invalid cursor"),
+                      "401": _err("missing or unknown device token")}}},
+    "/api/v1/walks/{join_code}/tracks/{track_id}": {"put": {
+        "operationId": "putTrack", "summary": "Store a recorded route (idempotent, opt-in)",
+        "security": AUTH,
+        "parameters": [JOIN_CODE_PARAM,
+                       _path_param("track_id", UUID_PARAM, "the track's client-made id")],
+        "requestBody": {"required": True, "content": _json("TrackRequest")},
+        "responses": {
+            "201": _ok("created", "TrackStored"), "200": _ok("unchanged or updated",
+                                                             "TrackStored"),
+            "400": _err("not JSON or not a valid track"),
+            "401": _err("missing or unknown device token"),
+            "403": _err("the track belongs to another device"),
+            "404": _err("no walk has this code"),
+            "409": _err("the track belongs to another walk"),
+            "413": _err("too large")}}},
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document",
+        "responses": {"200": {"description": "OpenAPI 3.1",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+}
+
+
+@cache
+def document() -> dict:
+    schemas = dict(SCHEMAS)
+    for model in (CommentItem, TrackRequest):
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "walkapp API", "version": "1.0.0",
+                 "description": "Offline-first sync of community-walk comments. Errors are "
+                                "always JSON: {error: {code, message, fields[]}}."},
+        "paths": PATHS,
+        "components": {"schemas": schemas, "securitySchemes": {
+            "deviceToken": {"type": "http", "scheme": "bearer",
+                            "description": "token from POST /api/v1/devices"}}},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())

@@ -1,0 +1,141 @@
+"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo."""
+
+import getpass
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from walkapp.extensions import db
+from walkapp.models import ROLES, Department, Municipality, User
+
+
+def main() -> None:
+    from walkapp import create_app
+
+    cli = FlaskGroup(create_app=create_app, help="walkapp: community walks, offline first.")
+    cli.main(prog_name="walkapp")
+
+
+def _municipality(slug: str | None) -> Municipality:
+    munis = db.session.scalars(select(Municipality)).all()
+    if slug:
+        munis = [m for m in munis if m.slug == slug]
+    if len(munis) != 1:
+        names = ", ".join(m.slug for m in db.session.scalars(select(Municipality))) or "none"
+        raise click.UsageError(
+            f"choose a municipality with --municipality (known: {names})" if not slug else
+            f"no municipality {slug!r} (known: {names})")
+    return munis[0]
+
+
+def _department(muni: Municipality, slug: str) -> Department:
+    dept = db.session.scalar(select(Department).where(
+        Department.municipality_id == muni.id, Department.slug == slug))
+    if dept is None:
+        known = ", ".join(d.slug for d in muni.departments) or "none"
+        raise click.UsageError(f"no department {slug!r} in {muni.slug} (known: {known})")
+    return dept
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    upgrade()
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--municipality", "muni_slug", help="municipality slug (if more than one)")
+@click.option("--department", "dept_slug", help="department slug (role 'department')")
+@click.option("--password", help="prompted for if left out (better: keeps it out of history)")
+@with_appcontext
+def create_user(email, name, role, muni_slug, dept_slug, password) -> None:
+    """Create a staff account."""
+    muni = _municipality(muni_slug)
+    dept = _department(muni, dept_slug) if dept_slug else None
+    if role == "department" and dept is None:
+        raise click.UsageError("role 'department' needs --department")
+    if db.session.scalar(select(User).where(User.email == email.lower())):
+        raise click.UsageError(f"a user with email {email!r} exists already")
+    if password is None:
+        password = getpass.getpass("Password: ")
+    if len(password) < 10:
+        raise click.UsageError("the password must have at least 10 characters")
+    user = User(email=email.lower(), name=name, role=role, municipality=muni, department=dept)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {role} {email}")
+
+
+@click.command("import-areas")
+@click.argument("file", type=click.File("rb"))
+@click.option("--department", "dept_slug", required=True, help="department the areas belong to")
+@click.option("--municipality", "muni_slug", help="municipality slug (if more than one)")
+@click.option("--replace", is_flag=True, help="delete the department's existing areas first")
+@with_appcontext
+def import_areas(file, dept_slug, muni_slug, replace) -> None:
+    """Import service areas from a GeoJSON FeatureCollection of (Multi)Polygons.
+
+    Feature properties: name, categories (list of slugs; absent = all), priority (integer).
+    Nothing is written unless every feature is valid.
+    """
+    from walkapp.areas import AreaImportError, parse_feature_collection, replace_areas
+
+    muni = _municipality(muni_slug)
+    dept = _department(muni, dept_slug)
+    try:
+        areas = parse_feature_collection(file.read(), source=file.name)
+    except AreaImportError as err:
+        raise click.ClickException(str(err)) from None
+    added = replace_areas(db.session, dept, areas, replace=replace)
+    db.session.commit()
+    click.echo(f"imported {added} area(s) for {dept.slug}")
+
+
+@click.command("export-geojson")
+@click.option("--walk", "join_code", help="only this walk")
+@click.option("--output", "-o", type=click.File("w"), default="-")
+@with_appcontext
+def export_geojson(join_code, output) -> None:
+    """Write comments as a GeoJSON FeatureCollection (no device ids: residents stay anonymous)."""
+    from walkapp.export import comments_feature_collection
+
+    fc = comments_feature_collection(db.session, join_code)
+    json.dump(fc, output, ensure_ascii=False, indent=1)
+    output.write("\n")
+    if output is not sys.stdout:
+        click.echo(f"wrote {len(fc['features'])} comment(s)", err=True)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-serve", is_flag=True, help="seed only")
+@with_appcontext
+def demo(host, port, no_serve) -> None:
+    """Seed the Uppvidinge demo municipality and serve the app with local demo tiles."""
+    from walkapp.demo import seed
+
+    upgrade()
+    info = seed(db.session)
+    base = f"http://{host}:{port}"
+    click.echo(info.describe(base))
+    if no_serve:
+        return
+    current_app.config["DEMO_TILES"] = True
+    current_app.run(host=host, port=port, debug=False, threaded=True)
+
+
+def init_app(app) -> None:
+    for command in (init_db, create_user, import_areas, export_geojson, demo):
+        app.cli.add_command(command)

@@ -1,0 +1,78 @@
+"""Settings: defaults, then WALKAPP_* environment variables, then a test mapping overrides all."""
+
+import os
+import secrets
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret_key(instance: Path) -> str:
+    """WALKAPP_SECRET_KEY, else a key generated once into the instance folder (never in code)."""
+    if key := os.environ.get("WALKAPP_SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def defaults(instance: Path) -> dict:
+    env = os.environ.get
+    return {
+        "SECRET_KEY": None,  # filled lazily by load(): the test mapping may provide one
+        "SQLALCHEMY_DATABASE_URI": env("WALKAPP_DATABASE_URL")
+        or f"sqlite:///{instance / 'walkapp.db'}",
+        "PHOTO_FOLDER": env("WALKAPP_PHOTO_DIR") or str(instance / "photos"),
+        # Map tiles: a URL template for Leaflet. Relative URLs are served by walkapp itself,
+        # from WALKAPP_MBTILES, or from the built-in demo renderer when WALKAPP_DEMO_TILES is on.
+        "TILE_URL": env("WALKAPP_TILE_URL") or "/tiles/{z}/{x}/{y}.png",
+        "TILE_ATTRIBUTION": env("WALKAPP_TILE_ATTRIBUTION") or "",
+        "TILE_MIN_ZOOM": int(env("WALKAPP_TILE_MIN_ZOOM") or 5),
+        "TILE_MAX_ZOOM": int(env("WALKAPP_TILE_MAX_ZOOM") or 18),
+        "MBTILES_PATH": env("WALKAPP_MBTILES"),
+        "DEMO_TILES": _env_bool("WALKAPP_DEMO_TILES", False),
+        # Offline area download offered to residents when they join a walk.
+        "OFFLINE_MIN_ZOOM": int(env("WALKAPP_OFFLINE_MIN_ZOOM") or 13),
+        "OFFLINE_MAX_ZOOM": int(env("WALKAPP_OFFLINE_MAX_ZOOM") or 17),
+        "OFFLINE_MAX_TILES": int(env("WALKAPP_OFFLINE_MAX_TILES") or 2500),
+        "OFFLINE_MARGIN_M": float(env("WALKAPP_OFFLINE_MARGIN_M") or 300),
+        # API limits.
+        "SYNC_MAX_ITEMS": 200,
+        "SYNC_MAX_BYTES": 2 * MB,
+        "PHOTO_MAX_BYTES": int(env("WALKAPP_PHOTO_MAX_BYTES") or 15 * MB),
+        "PHOTO_MAX_PIXELS": int(env("WALKAPP_PHOTO_MAX_PIXELS") or 40_000_000),
+        "PHOTO_MAX_SIDE": 2048,
+        "PHOTO_THUMB_SIDE": 320,
+        "PHOTOS_PER_COMMENT": 6,
+        "FEED_PAGE_SIZE": 100,
+        "TRACK_MAX_POINTS": 20_000,
+        "MAX_CONTENT_LENGTH": 16 * MB,
+        "RATELIMIT_DEVICES": env("WALKAPP_RATELIMIT_DEVICES") or "30 per minute;500 per day",
+        "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("WALKAPP_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def load(app, test_config: dict | None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(defaults(instance))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    Path(app.config["PHOTO_FOLDER"]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,59 @@
+"""GeoJSON in and out, and the bounding boxes the phone caches for offline use. No Flask."""
+
+import math
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+METRES_PER_DEGREE = 111_320.0
+
+
+def to_geojson(geom: BaseGeometry | None) -> dict | None:
+    return None if geom is None else shapely.geometry.mapping(geom)
+
+
+def expand_bbox(bbox: tuple[float, float, float, float], margin_m: float) -> list[float]:
+    """Grow a lon/lat bbox by a margin in metres (a degree of longitude shrinks with latitude)."""
+    west, south, east, north = bbox
+    mid_lat = math.radians((south + north) / 2)
+    dlat = margin_m / METRES_PER_DEGREE
+    dlon = margin_m / (METRES_PER_DEGREE * max(math.cos(mid_lat), 0.01))
+    return [
+        round(max(west - dlon, -180.0), 6), round(max(south - dlat, -85.0511), 6),
+        round(min(east + dlon, 180.0), 6), round(min(north + dlat, 85.0511), 6),
+    ]
+
+
+def walk_bbox(area, route, meeting: tuple[float, float] | None, margin_m: float) -> list | None:
+    """Bbox of everything drawn for a walk, plus a margin; None if the walk has no geometry."""
+    parts = [g for g in (area, route) if g is not None and not g.is_empty]
+    if meeting is not None:
+        parts.append(shapely.Point(meeting))
+    if not parts:
+        return None
+    return expand_bbox(shapely.GeometryCollection(parts).bounds, margin_m)
+
+
+def tiles_in_bbox(bbox: list[float], zoom: int) -> int:
+    """How many web-mercator tiles cover bbox at zoom (what an offline download would fetch)."""
+    x0, y1 = lonlat_to_tile(bbox[0], bbox[1], zoom)
+    x1, y0 = lonlat_to_tile(bbox[2], bbox[3], zoom)
+    return (x1 - x0 + 1) * (y1 - y0 + 1)
+
+
+def lonlat_to_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
+    n = 2**zoom
+    lat_r = math.radians(max(min(lat, 85.0511), -85.0511))
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tile_bounds(x: int, y: int, zoom: int) -> tuple[float, float, float, float]:
+    """west, south, east, north of a web-mercator tile in degrees."""
+    n = 2**zoom
+
+    def lat(yy: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * yy / n))))
+
+    return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)

@@ -1,0 +1,75 @@
+"""Swedish, Danish and English from one gettext catalogue, for server pages and the PWA's JS."""
+
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, request, session
+from flask_login import current_user
+
+from walkapp.extensions import babel
+from walkapp.models import LANGUAGES
+
+CATALOGUE_DIR = Path(__file__).resolve().parent / "translations"
+
+
+def _po_path(lang: str) -> Path:
+    return CATALOGUE_DIR / lang / "LC_MESSAGES" / "messages.po"
+
+
+def compile_catalogues(target: Path) -> None:
+    """Compile the .po files into target (instance folder) when missing or stale.
+
+    Compiled .mo files are build output; compiling here keeps `pip install -e .` and a fresh
+    clone working without an extra step.
+    """
+    for lang in LANGUAGES:
+        po = _po_path(lang)
+        mo = target / lang / "LC_MESSAGES" / "messages.mo"
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        fd, tmp = tempfile.mkstemp(dir=mo.parent)
+        with os.fdopen(fd, "wb") as out:
+            write_mo(out, catalog)
+        os.replace(tmp, mo)  # atomic: several workers may start at once
+
+
+@cache
+def js_catalogue(lang: str) -> dict[str, str]:
+    """msgid → translation for the PWA; untranslated entries are left out (JS falls back)."""
+    with _po_path(lang).open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    return {m.id: m.string for m in catalog if m.id and m.string and isinstance(m.id, str)}
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
+        return current_user.language
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def init_app(app) -> None:
+    target = Path(app.instance_path) / "translations"
+    compile_catalogues(target)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _lang():
+        from flask_babel import get_locale
+
+        return {"lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}

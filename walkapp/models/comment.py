@@ -1,0 +1,138 @@
+"""A resident's pin, its photos, why it went where it went, and what happened to it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from walkapp.models.base import Base, UTCDateTime, utcnow
+from walkapp.models.device import Device
+from walkapp.models.municipality import Category, Department, ServiceArea
+from walkapp.models.walk import Walk
+
+KINDS = ("question", "opinion", "idea")
+# received → routed → acknowledged → in_progress → done | not_ours (bounced) | duplicate;
+# "noted" closes an opinion or idea that was taken into account but needs no work (FixMyStreet's
+# "wish"). Only the first two are "unreviewed": the resident may still edit or delete.
+STATUSES = (
+    "received", "routed", "acknowledged", "in_progress", "done", "not_ours", "duplicate", "noted",
+)
+UNREVIEWED = ("received", "routed")
+
+
+class Comment(Base):
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_device_changed", "device_id", "changed_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the client's UUID
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walk.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    text: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Any change the resident should see (edit, routing, status, answer): the feed cursor.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), nullable=True
+    )
+
+    walk: Mapped[Walk] = relationship()
+    device: Mapped[Device] = relationship()
+    category: Mapped[Category] = relationship()
+    department: Mapped[Department | None] = relationship()
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan", order_by="Photo.position"
+    )
+    decisions: Mapped[list[RoutingDecision]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan", order_by="RoutingDecision.id"
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan", order_by="StatusChange.id"
+    )
+
+    @property
+    def editable(self) -> bool:
+        return self.reviewed_at is None and self.status in UNREVIEWED
+
+
+class Photo(Base):
+    """Announced by the sync item, then uploaded on its own; stored_at is set once bytes arrive."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the client's UUID
+    comment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    size_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # of the upload
+
+    comment: Mapped[Comment] = relationship(back_populates="photos")
+
+
+class RoutingDecision(Base):
+    """Which department got a comment and why: an area rule, the fallback, or an official."""
+
+    __tablename__ = "routing_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), nullable=True
+    )
+    service_area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_area.id", ondelete="SET NULL"), nullable=True
+    )
+    reason: Mapped[str] = mapped_column(String(16))  # area | fallback | manual
+    rule: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(16), default="router")  # router | official
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), nullable=True
+    )
+
+    comment: Mapped[Comment] = relationship(back_populates="decisions")
+    department: Mapped[Department | None] = relationship()
+    service_area: Mapped[ServiceArea | None] = relationship()
+
+
+class StatusChange(Base):
+    """One step of a comment's workflow; public_text is what the resident is shown."""
+
+    __tablename__ = "status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    public_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # internal, never shown
+    author: Mapped[str] = mapped_column(String(200), default="router")
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    comment: Mapped[Comment] = relationship(back_populates="history")

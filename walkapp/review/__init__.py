@@ -1,0 +1,7 @@
+"""Staff views: walks and their comments (officials see all, department staff what is theirs)."""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__)
+
+from walkapp.review import routes  # noqa: E402, F401

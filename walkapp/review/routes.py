@@ -1,0 +1,73 @@
+import uuid
+from functools import wraps
+
+from flask import abort, current_app, render_template, send_file
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from walkapp import photos
+from walkapp.extensions import db
+from walkapp.models import Comment, Photo, Walk
+from walkapp.review import bp
+
+
+def staff_required(view):
+    """Signed in, and an official, admin or department user (every role we have)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role not in ("admin", "official", "department"):
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def visible_comments():
+    """The comments this user may see: the municipality's, or only their department's."""
+    query = select(Comment).join(Walk).where(Walk.municipality_id == current_user.municipality_id)
+    if current_user.role == "department":
+        query = query.where(Comment.department_id == current_user.department_id)
+    return query
+
+
+@bp.get("/")
+@staff_required
+def index():
+    counts = dict(db.session.execute(
+        visible_comments().with_only_columns(Comment.walk_id, func.count()).group_by(
+            Comment.walk_id)).all())
+    walks = db.session.scalars(
+        select(Walk).where(Walk.municipality_id == current_user.municipality_id)
+        .order_by(Walk.starts_at)).all()
+    return render_template("review/index.html", walks=walks, counts=counts)
+
+
+@bp.get("/walks/<join_code>")
+@staff_required
+def walk(join_code: str):
+    walk = db.session.scalar(select(Walk).where(
+        Walk.join_code == join_code.upper(), Walk.municipality_id == current_user.municipality_id))
+    if walk is None:
+        abort(404)
+    comments = db.session.scalars(
+        visible_comments().where(Comment.walk_id == walk.id)
+        .options(selectinload(Comment.photos), selectinload(Comment.category),
+                 selectinload(Comment.department))
+        .order_by(Comment.created_at)).all()
+    return render_template("review/walk.html", walk=walk, comments=comments)
+
+
+@bp.get("/photos/<uuid:photo_id>")
+@bp.get("/photos/<uuid:photo_id>/<any(thumb):size>")
+@staff_required
+def photo(photo_id: uuid.UUID, size: str | None = None):
+    row = db.session.get(Photo, photo_id)
+    if row is None or row.stored_at is None:
+        abort(404)
+    allowed = db.session.scalar(
+        visible_comments().with_only_columns(Comment.id).where(Comment.id == row.comment_id))
+    if allowed is None:
+        abort(404)  # not 403: do not confirm the photo exists to the wrong department
+    full, thumb = photos.paths(current_app.config["PHOTO_FOLDER"], photo_id)
+    return send_file(thumb if size else full, mimetype="image/jpeg", max_age=3600)

@@ -1,0 +1,257 @@
+"""Apply a batch of comments from a phone: validate, store idempotently, route. No Flask here.
+
+Every item stands alone: it is validated and checked against what is stored, and only
+items that pass are written, all in one transaction. A concurrent request that inserts the
+same new UUID first makes our commit fail on the primary key; we then roll back and run the
+batch again, and that item now answers "unchanged" (same content) or "updated" — never a
+second row, never a 500 (the lesson of formhub, iNaturalist and Kobo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from walkapp.models import Category, Comment, Department, Photo, RoutingDecision, StatusChange, Walk
+from walkapp.router_cache import MunicipalRouter
+from walkapp.schemas import CommentItem, error_fields
+
+RETRIES = 3
+
+
+@dataclass
+class Result:
+    id: str | None
+    status: str  # created | unchanged | updated | rejected
+    errors: list[dict] = field(default_factory=list)
+    comment: Comment | None = None
+
+    def as_dict(self, departments: dict[int, Department]) -> dict:
+        c = self.comment
+        dept = departments.get(c.department_id) if c is not None and c.department_id else None
+        return {
+            "id": self.id,
+            "status": self.status,
+            "errors": self.errors,
+            "department": dept.as_ref() if dept else None,
+            "comment_status": c.status if c is not None else None,
+            "missing_photos": [str(p.id) for p in c.photos if p.stored_at is None] if c else [],
+        }
+
+
+def content_hash(item: CommentItem) -> str:
+    """What makes two sends of one pin "the same": every field the resident controls."""
+    canon = {
+        "walk": item.walk.upper(),
+        "kind": item.kind,
+        "category": item.category,
+        "text": item.text,
+        "location": list(item.location.coordinates),
+        "accuracy_m": item.accuracy_m,
+        "created_at": item.created_at.isoformat(),
+        "photos": [str(p) for p in item.photos],
+    }
+    return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()
+
+
+def _reject(item_id, field_name: str, message: str, code: str = "invalid") -> Result:
+    return Result(item_id, "rejected", [{"field": field_name, "message": message, "code": code}])
+
+
+def _validate(raw_items: list) -> list[Result | CommentItem]:
+    out: list[Result | CommentItem] = []
+    seen: set[uuid.UUID] = set()
+    for i, raw in enumerate(raw_items):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        raw_id = raw_id if isinstance(raw_id, str) else None
+        if not isinstance(raw, dict):
+            out.append(_reject(None, f"comments.{i}", "must be an object"))
+            continue
+        try:
+            item = CommentItem.model_validate(raw)
+        except ValidationError as err:
+            errors = [dict(e, code="invalid") for e in error_fields(err, f"comments.{i}")]
+            out.append(Result(raw_id, "rejected", errors))
+            continue
+        if item.id in seen:
+            out.append(_reject(raw_id, f"comments.{i}.id", "appears more than once in this batch"))
+            continue
+        seen.add(item.id)
+        out.append(item)
+    return out
+
+
+class Batch:
+    """One attempt at applying the validated items inside the session's transaction."""
+
+    def __init__(self, session: Session, device_id: str, now: datetime,
+                 router_for: Callable[[Walk], MunicipalRouter]):
+        self.session, self.device_id, self.now = session, device_id, now
+        self.router_for = router_for
+
+    def load(self, items: list[CommentItem]) -> None:
+        s = self.session
+        codes = {it.walk.upper() for it in items}
+        walks = s.scalars(select(Walk).where(Walk.join_code.in_(codes)))
+        self.walks = {w.join_code: w for w in walks}
+        munis = {w.municipality_id for w in self.walks.values()}
+        self.categories = {
+            (c.municipality_id, c.slug): c
+            for c in s.scalars(select(Category).where(Category.municipality_id.in_(munis)))
+        }
+        ids = [it.id for it in items]
+        self.existing = {
+            c.id: c
+            for c in s.scalars(
+                select(Comment).where(Comment.id.in_(ids)).options(selectinload(Comment.photos))
+            )
+        }
+        photo_ids = {p for it in items for p in it.photos}
+        self.photo_owner = dict(
+            s.execute(select(Photo.id, Photo.comment_id).where(Photo.id.in_(photo_ids))).all()
+        ) if photo_ids else {}
+
+    def check(self, i: int, item: CommentItem) -> Result | None:
+        """A rejection if the item cannot be applied, else None."""
+        sid = str(item.id)
+        walk = self.walks.get(item.walk.upper())
+        if walk is None:
+            return _reject(sid, f"comments.{i}.walk", f"no walk has the join code {item.walk!r}",
+                           "unknown_walk")
+        if (walk.municipality_id, item.category) not in self.categories:
+            return _reject(sid, f"comments.{i}.category",
+                           f"unknown category {item.category!r} for this walk", "unknown_category")
+        for p in item.photos:
+            owner = self.photo_owner.get(p)
+            if owner is not None and owner != item.id:
+                return _reject(sid, f"comments.{i}.photos",
+                               f"photo {p} belongs to another comment", "conflict")
+        existing = self.existing.get(item.id)
+        if existing is None:
+            if walk.status == "closed" and walk.closed_at and item.created_at > walk.closed_at:
+                return _reject(sid, f"comments.{i}.walk",
+                               "the walk was closed before this comment was made", "walk_closed")
+            return None
+        if existing.device_id != self.device_id:
+            return _reject(sid, f"comments.{i}.id",
+                           "this id belongs to a comment sent from another device", "conflict")
+        return None
+
+    def apply(self, items: list[Result | CommentItem]) -> list[Result]:
+        valid = [it for it in items if isinstance(it, CommentItem)]
+        self.load(valid)
+        results: list[Result] = []
+        to_route: list[tuple[Comment, Walk]] = []
+        for i, it in enumerate(items):
+            if isinstance(it, Result):
+                results.append(it)
+                continue
+            rejected = self.check(i, it)
+            if rejected is not None:
+                results.append(rejected)
+                continue
+            results.append(self._store(i, it, to_route))
+        self._route(to_route)
+        return results
+
+    def _store(self, i: int, item: CommentItem, to_route: list) -> Result:
+        sid, digest = str(item.id), content_hash(item)
+        walk = self.walks[item.walk.upper()]
+        category = self.categories[(walk.municipality_id, item.category)]
+        comment = self.existing.get(item.id)
+        if comment is not None:
+            if comment.content_hash == digest:
+                return Result(sid, "unchanged", comment=comment)
+            if not comment.editable:
+                return Result(sid, "rejected", [{
+                    "field": f"comments.{i}", "code": "already_reviewed",
+                    "message": "an official has already reviewed this comment; it can no longer "
+                               "be changed"}], comment=comment)
+            moved = (comment.lon, comment.lat, comment.category_id, comment.walk_id) != (
+                *item.location.coordinates, category.id, walk.id)
+            status = "updated"
+        else:
+            comment = Comment(id=item.id, device_id=self.device_id, received_at=self.now)
+            self.session.add(comment)
+            moved, status = True, "created"
+        comment.walk_id, comment.kind, comment.category_id = walk.id, item.kind, category.id
+        comment.text = item.text
+        comment.lon, comment.lat = item.location.coordinates
+        comment.accuracy_m, comment.created_at = item.accuracy_m, item.created_at
+        comment.content_hash, comment.updated_at, comment.changed_at = digest, self.now, self.now
+        self._sync_photos(comment, item.photos)
+        if moved:
+            to_route.append((comment, walk))
+        return Result(sid, status, comment=comment)
+
+    def _sync_photos(self, comment: Comment, wanted: list[uuid.UUID]) -> None:
+        have = {p.id: p for p in comment.photos}
+        for p in list(comment.photos):
+            if p.id not in wanted:
+                comment.photos.remove(p)  # the resident removed it before review
+        for pos, pid in enumerate(wanted):
+            photo = have.get(pid) or Photo(id=pid)
+            photo.position = pos
+            if pid not in have:
+                comment.photos.append(photo)
+
+    def _route(self, pending: list[tuple[Comment, Walk]]) -> None:
+        by_muni: dict[int, list[tuple[Comment, Walk]]] = {}
+        for comment, walk in pending:
+            by_muni.setdefault(walk.municipality_id, []).append((comment, walk))
+        for group in by_muni.values():
+            mr = self.router_for(group[0][1])
+            slugs = [self.categories_by_id()[c.category_id] for c, _ in group]
+            decisions = mr.router.route_many(
+                [c.lon for c, _ in group], [c.lat for c, _ in group], slugs)
+            for (comment, _), d in zip(group, decisions, strict=True):
+                dept_id = mr.department_ids.get(d.department) if d.department else None
+                if comment.department_id == dept_id and comment.status != "received":
+                    continue  # an edit that lands with the same department: nothing to record
+                comment.department_id = dept_id
+                comment.status = "routed" if dept_id else "received"
+                self.session.add(RoutingDecision(
+                    comment_id=comment.id, department_id=dept_id, service_area_id=d.area_id,
+                    reason=d.reason, rule=d.rule, decided_at=self.now, decided_by="router"))
+                self.session.add(StatusChange(
+                    comment_id=comment.id, status=comment.status, author="router",
+                    created_at=self.now))
+
+    def categories_by_id(self) -> dict[int, str]:
+        if not hasattr(self, "_cat_slugs"):
+            self._cat_slugs = {c.id: c.slug for c in self.categories.values()}
+        return self._cat_slugs
+
+
+def apply_batch(session: Session, device_id: str, raw_items: list, now: datetime,
+                router_for: Callable[[Walk], MunicipalRouter]) -> list[dict]:
+    """Apply and commit; returns one result dict per item, in item order."""
+    validated = _validate(raw_items)
+    for attempt in range(RETRIES):
+        try:
+            results = Batch(session, device_id, now, router_for).apply(validated)
+            session.flush()
+            dept_ids = {r.comment.department_id for r in results if r.comment is not None}
+            departments = {
+                d.id: d for d in session.scalars(
+                    select(Department).where(Department.id.in_(dept_ids - {None})))
+            }
+            out = [r.as_dict(departments) for r in results]
+            session.commit()
+            return out
+        except IntegrityError:
+            # Someone else inserted one of our new ids (or photo ids) first: start over and
+            # see their rows as existing.
+            session.rollback()
+            if attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
