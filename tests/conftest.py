@@ -138,8 +138,13 @@ TOWN = (15.26, 57.14, 15.28, 57.16)  # a 1.2 × 2.2 km box around Åseda
 
 @pytest.fixture
 def world(app):
+    return seed_test_world(app)
+
+
+def seed_test_world(app) -> dict:
     """Municipality with streets (whole town), parks (a park, only 'parks'), a housing company
-    (an estate, priority 10), broadband (everywhere, only 'broadband') and a fallback."""
+    (an estate, priority 10), broadband (everywhere, only 'broadband') and a fallback.
+    Walks: ASEDA7 (open, area and route) and CLOSED1 (closed last year)."""
     with app.app_context():
         muni = Municipality(slug="testby", name="Testby kommun", default_language="sv")
         db.session.add(muni)
