@@ -97,6 +97,7 @@ class Batch:
                  router_for: Callable[[Walk], MunicipalRouter]):
         self.session, self.device_id, self.now = session, device_id, now
         self.router_for = router_for
+        self.removed_photos: list[uuid.UUID] = []  # stored files to delete after the commit
 
     def load(self, items: list[CommentItem]) -> None:
         s = self.session
@@ -198,6 +199,8 @@ class Batch:
         for p in list(comment.photos):
             if p.id not in wanted:
                 comment.photos.remove(p)  # the resident removed it before review
+                if p.stored_at is not None:
+                    self.removed_photos.append(p.id)
         for pos, pid in enumerate(wanted):
             photo = have.get(pid) or Photo(id=pid)
             photo.position = pos
@@ -232,13 +235,20 @@ class Batch:
         return self._cat_slugs
 
 
+@dataclass
+class Outcome:
+    results: list[dict]                 # one per item, in item order
+    removed_photos: list[uuid.UUID]     # photos dropped by edits: their files may be deleted
+
+
 def apply_batch(session: Session, device_id: str, raw_items: list, now: datetime,
-                router_for: Callable[[Walk], MunicipalRouter]) -> list[dict]:
-    """Apply and commit; returns one result dict per item, in item order."""
+                router_for: Callable[[Walk], MunicipalRouter]) -> Outcome:
+    """Apply and commit the batch."""
     validated = _validate(raw_items)
     for attempt in range(RETRIES):
         try:
-            results = Batch(session, device_id, now, router_for).apply(validated)
+            batch = Batch(session, device_id, now, router_for)
+            results = batch.apply(validated)
             session.flush()
             dept_ids = {r.comment.department_id for r in results if r.comment is not None}
             departments = {
@@ -247,7 +257,7 @@ def apply_batch(session: Session, device_id: str, raw_items: list, now: datetime
             }
             out = [r.as_dict(departments) for r in results]
             session.commit()
-            return out
+            return Outcome(out, batch.removed_photos)
         except IntegrityError:
             # Someone else inserted one of our new ids (or photo ids) first: start over and
             # see their rows as existing.

@@ -1,10 +1,8 @@
 """Anonymous device registration and the resident's feedback feed."""
 
-import base64
-import binascii
-import json
+import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, jsonify, request
 from sqlalchemy import and_, or_, select
@@ -12,10 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from walkapp.api import bp
 from walkapp.api.helpers import current_device
-from walkapp.api.serialize import comment_json, iso
+from walkapp.api.serialize import comment_json
 from walkapp.errors import ApiError, field_error
 from walkapp.extensions import db, limiter
 from walkapp.models import Comment, Device
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @bp.post("/devices")
@@ -27,22 +27,24 @@ def register_device():
     return jsonify({"device_id": device.id, "token": token}), 201
 
 
+# A cursor is a position in (changed_at, id) order: microseconds since the epoch and the
+# comment's UUID. Any string of this shape is a valid position, so the API document can
+# describe it exactly with a pattern.
+CURSOR = r"^[0-9]{1,16}-[0-9a-f]{32}$"
+_CURSOR_RE = re.compile(CURSOR)
+
+
 def encode_cursor(changed_at: datetime, comment_id: uuid.UUID) -> str:
-    raw = json.dumps([iso(changed_at), str(comment_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    micros = (changed_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{comment_id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, cid = json.loads(raw)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, uuid.UUID(cid)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", "The cursor is not one this server handed out.",
-                       [field_error("since", "invalid cursor")]) from None
+    if not _CURSOR_RE.match(cursor):
+        raise ApiError(400, "bad_request", "The cursor is not one this server hands out.",
+                       [field_error("since", f"must match {CURSOR}")])
+    micros, hex_id = cursor.split("-")
+    return EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex_id)
 
 
 @bp.get("/devices/me/comments")
@@ -58,7 +60,7 @@ def my_comments():
         .limit(limit + 1)
     )
     since = request.args.get("since")
-    if since:
+    if since is not None:  # an empty cursor is a client bug, not "from the start"
         at, cid = decode_cursor(since)
         query = query.where(or_(Comment.changed_at > at,
                                 and_(Comment.changed_at == at, Comment.id > cid)))

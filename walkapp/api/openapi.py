@@ -9,7 +9,8 @@ from functools import cache
 from flask import jsonify
 
 from walkapp.api import bp
-from walkapp.schemas import CommentItem, TrackRequest
+from walkapp.api.devices import CURSOR
+from walkapp.schemas import JOIN_CODE, CommentItem, TrackRequest
 
 REF = "#/components/schemas/{model}"
 
@@ -34,8 +35,13 @@ SCHEMAS = {
         "code": {"type": "string"}, "message": {"type": "string"},
         "fields": {"type": "array", "items": FIELD_ERROR}})}),
     "Device": _obj({"device_id": {"type": "string"}, "token": {"type": "string"}}),
-    "SyncRequest": _obj({"comments": {"type": "array", "minItems": 1, "maxItems": 200,
-                                      "items": {"$ref": REF.format(model="CommentItem")}}}),
+    # Items are checked one by one: an item that is not a valid CommentItem does not fail the
+    # request, it is answered "rejected" with its errors in `results` (the others still go in).
+    "SyncRequest": _obj({"comments": {
+        "type": "array", "minItems": 1, "maxItems": 200,
+        "items": {"anyOf": [{"$ref": REF.format(model="CommentItem")}, {}],
+                  "description": "a CommentItem; any other value is answered 'rejected' in "
+                                 "results, naming the fields at fault"}}}),
     "SyncResult": _obj({
         "id": NULLABLE_STR,
         "status": {"enum": ["created", "unchanged", "updated", "rejected"]},
@@ -86,7 +92,7 @@ SCHEMAS = {
     }),
     "Feed": _obj({
         "comments": {"type": "array", "items": {"$ref": REF.format(model="OwnComment")}},
-        "cursor": {"type": ["string", "null"],
+        "cursor": {"type": ["string", "null"], "pattern": CURSOR,
                    "description": "pass as `since` to get what changed after this page"},
         "has_more": {"type": "boolean"}}),
     "PhotoStored": _obj({"id": {"type": "string"}, "comment": {"type": "string"},
@@ -119,7 +125,8 @@ def _path_param(name: str, schema: dict, description: str) -> dict:
             "description": description}
 
 
-JOIN_CODE_PARAM = _path_param("join_code", {"type": "string"}, "the walk's join code")
+JOIN_CODE_PARAM = _path_param("join_code", {"type": "string", "pattern": JOIN_CODE},
+                              "the walk's join code (case-insensitive)")
 
 
 PATHS = {
@@ -172,7 +179,7 @@ PATHS = {
         "operationId": "myComments", "summary": "The device's comments with status and answers",
         "security": AUTH,
         "parameters": [{"name": "since", "in": "query", "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": CURSOR},
                         "description": "cursor from the previous page"}],
         "responses": {"200": _ok("comments changed since the cursor", "Feed"),
                       "400": _err("invalid cursor"),

@@ -2,7 +2,7 @@
 
 from flask import current_app, jsonify
 
-from walkapp import router_cache
+from walkapp import photos, router_cache
 from walkapp.api import bp
 from walkapp.api.helpers import current_device, json_body
 from walkapp.errors import ApiError, field_error
@@ -27,8 +27,10 @@ def sync():
         raise ApiError(413, "too_large", f"At most {limit} comments per request.",
                        [field_error("comments", f"{len(items)} items; the limit is {limit}")])
     session = db.session
-    results = apply_batch(
+    outcome = apply_batch(
         session, device.id, items, utcnow(),
         router_for=lambda walk: router_cache.router_for(session, walk.municipality),
     )
-    return jsonify({"results": results})
+    for photo_id in outcome.removed_photos:
+        photos.delete(current_app.config["PHOTO_FOLDER"], photo_id)
+    return jsonify({"results": outcome.results})

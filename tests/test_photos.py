@@ -1,0 +1,209 @@
+"""PUT /api/v1/comments/<id>/photos/<photo_id>: re-encoded, EXIF-free, limited, idempotent."""
+
+import io
+import struct
+import uuid
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from tests.conftest import comment_item
+from walkapp import photos
+from walkapp.extensions import db
+from walkapp.models import Comment, Photo
+
+GPS_IFD, ORIENTATION, MAKE = 0x8825, 0x0112, 0x010F
+
+
+def jpeg_with_exif(size=(120, 60), orientation=1) -> bytes:
+    img = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneCorp"
+    exif[ORIENTATION] = orientation
+    exif[GPS_IFD] = {1: "N", 2: (57.0, 9.0, 30.0), 3: "E", 4: (15.0, 16.0, 12.0)}
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif)
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)  # the fixture has GPS
+    return data
+
+
+def png_bytes(mode="RGBA", size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, (0, 128, 0, 100) if mode == "RGBA" else 0).save(out, "PNG")
+    return out.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width × height pixels: a decompression bomb's shape."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def pin(world, device):
+    """A synced comment announcing one photo; returns (comment_id, photo_id)."""
+    photo_id = str(uuid.uuid4())
+    item = comment_item(photos=[photo_id])
+    result = device.sync(item).get_json()["results"][0]
+    assert result["missing_photos"] == [photo_id]
+    return item["id"], photo_id
+
+
+def put(device, comment_id, photo_id, data, content_type="image/jpeg"):
+    return device.put(f"/api/v1/comments/{comment_id}/photos/{photo_id}", data=data,
+                      headers={"Content-Type": content_type})
+
+
+def stored_files(app, photo_id) -> tuple[Path, Path]:
+    return photos.paths(app.config["PHOTO_FOLDER"], uuid.UUID(photo_id))
+
+
+def test_upload_is_reencoded_without_exif(app, device, pin):
+    comment_id, photo_id = pin
+    resp = put(device, comment_id, photo_id, jpeg_with_exif())
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json() == {"id": photo_id, "comment": comment_id, "status": "stored",
+                               "width": 120, "height": 60}
+    full, thumb = stored_files(app, photo_id)
+    raw = full.read_bytes()
+    assert b"Exif" not in raw and b"PhoneCorp" not in raw
+    with Image.open(full) as img:
+        assert img.format == "JPEG" and not img.getexif() and "exif" not in img.info
+    with Image.open(thumb) as img:
+        assert img.format == "JPEG" and max(img.size) <= 320
+
+
+def test_camera_rotation_is_applied_before_exif_is_dropped(app, device, pin):
+    comment_id, photo_id = pin
+    resp = put(device, comment_id, photo_id, jpeg_with_exif((120, 60), orientation=6))
+    assert (resp.get_json()["width"], resp.get_json()["height"]) == (60, 120)
+
+
+def test_large_photo_is_scaled_down(app, device, pin):
+    comment_id, photo_id = pin
+    out = io.BytesIO()
+    Image.new("RGB", (3000, 1500), (1, 2, 3)).save(out, "JPEG")
+    resp = put(device, comment_id, photo_id, out.getvalue())
+    assert (resp.get_json()["width"], resp.get_json()["height"]) == (2048, 1024)
+
+
+def test_png_with_transparency_becomes_jpeg(app, device, pin):
+    comment_id, photo_id = pin
+    assert put(device, comment_id, photo_id, png_bytes(), "image/png").status_code == 201
+    with Image.open(stored_files(app, photo_id)[0]) as img:
+        assert (img.format, img.mode) == ("JPEG", "RGB")
+
+
+def test_webp_is_accepted(device, pin):
+    out = io.BytesIO()
+    Image.new("RGB", (30, 30), (9, 9, 9)).save(out, "WEBP")
+    assert put(device, *pin, out.getvalue(), "image/webp").status_code == 201
+
+
+def test_reupload_is_idempotent(app, device, pin):
+    data = jpeg_with_exif()
+    assert put(device, *pin, data).status_code == 201
+    again = put(device, *pin, data)
+    assert again.status_code == 200 and again.get_json()["status"] == "stored"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
+
+
+def test_sync_retry_no_longer_reports_the_uploaded_photo(world, device, pin):
+    comment_id, photo_id = pin
+    put(device, comment_id, photo_id, jpeg_with_exif())
+    feed = device.get("/api/v1/devices/me/comments").get_json()["comments"]
+    assert feed[0]["photos"] == [{"id": photo_id, "stored": True}]
+
+
+@pytest.mark.parametrize(("data", "content_type", "status"), [
+    (b"hello, not an image", "text/plain", 415),
+    (b"hello, not an image", "image/jpeg", 415),
+    (b"\xff\xd8\xff\xe0 truncated jpeg", "image/jpeg", 415),
+    ("png-as-jpeg", "image/jpeg", 415),
+    (b"", "image/jpeg", 400),
+])
+def test_bad_bodies_are_refused(app, device, pin, data, content_type, status):
+    if data == "png-as-jpeg":
+        data = png_bytes()
+    resp = put(device, *pin, data, content_type)
+    assert resp.status_code == status, resp.get_json()
+    assert resp.get_json()["error"]["fields"][0]["field"] == "body"
+    with app.app_context():
+        assert db.session.get(Photo, uuid.UUID(pin[1])).stored_at is None
+    assert not stored_files(app, pin[1])[0].exists()
+
+
+def test_decompression_bomb_is_refused(app, device, pin):
+    resp = put(device, *pin, png_claiming(30_000, 30_000), "image/png")
+    assert resp.status_code == 413
+    assert "pixels" in resp.get_json()["error"]["message"]
+
+
+def test_too_many_bytes_is_413(app, device, pin):
+    app.config["PHOTO_MAX_BYTES"] = 1000
+    resp = put(device, *pin, jpeg_with_exif((400, 400)))
+    assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "too_large"
+
+
+def test_unknown_comment_is_404(device, pin):
+    resp = put(device, str(uuid.uuid4()), pin[1], jpeg_with_exif())
+    assert resp.status_code == 404
+    assert resp.get_json()["error"]["fields"][0]["field"] == "comment_id"
+
+
+def test_someone_elses_comment_is_403(new_device, pin):
+    resp = put(new_device(), *pin, jpeg_with_exif())
+    assert resp.status_code == 403
+
+
+def test_no_token_is_401(client, pin):
+    resp = client.put(f"/api/v1/comments/{pin[0]}/photos/{pin[1]}", data=jpeg_with_exif(),
+                      content_type="image/jpeg")
+    assert resp.status_code == 401
+
+
+def test_photo_id_of_another_comment_is_409(world, device, pin):
+    other = comment_item()
+    device.sync(other)
+    assert put(device, other["id"], pin[1], jpeg_with_exif()).status_code == 409
+
+
+def test_unannounced_photo_is_accepted_before_review_only(app, device, pin):
+    comment_id, _ = pin
+    assert put(device, comment_id, str(uuid.uuid4()), jpeg_with_exif()).status_code == 201
+    with app.app_context():
+        c = db.session.get(Comment, uuid.UUID(comment_id))
+        c.status, c.reviewed_at = "acknowledged", datetime.now(UTC)
+        db.session.commit()
+    late = put(device, comment_id, str(uuid.uuid4()), jpeg_with_exif())
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "already_reviewed"
+    # the announced photo still arrives: it was part of the pin before review
+    assert put(device, *pin, jpeg_with_exif()).status_code == 201
+
+
+def test_photo_count_is_limited(app, device, pin):
+    app.config["PHOTOS_PER_COMMENT"] = 2
+    assert put(device, pin[0], str(uuid.uuid4()), jpeg_with_exif()).status_code == 201
+    assert put(device, pin[0], str(uuid.uuid4()), jpeg_with_exif()).status_code == 409
+
+
+def test_editing_away_a_photo_deletes_its_file(app, world, device):
+    photo_id = str(uuid.uuid4())
+    item = comment_item(photos=[photo_id])
+    device.sync(item)
+    put(device, item["id"], photo_id, jpeg_with_exif())
+    assert stored_files(app, photo_id)[0].exists()
+    result = device.sync(dict(item, photos=[])).get_json()["results"][0]
+    assert result["status"] == "updated"
+    assert not stored_files(app, photo_id)[0].exists()
+    assert not stored_files(app, photo_id)[1].exists()
