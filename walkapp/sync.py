@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -33,7 +34,7 @@ class Result:
     id: str | None
     status: str  # created | unchanged | updated | rejected
     errors: list[dict] = field(default_factory=list)
-    comment: Comment | None = None
+    comment: Comment | NewComment | None = None
 
     def as_dict(self, departments: dict[int, Department]) -> dict:
         c = self.comment
@@ -44,8 +45,16 @@ class Result:
             "errors": self.errors,
             "department": dept.as_ref() if dept else None,
             "comment_status": c.status if c is not None else None,
-            "missing_photos": [str(p.id) for p in c.photos if p.stored_at is None] if c else [],
+            "missing_photos": c.missing_photos() if c is not None else [],
         }
+
+
+class NewComment(SimpleNamespace):
+    """A comment row about to be inserted in bulk: the ORM's per-object unit of work costs
+    more than the rest of the request, and nothing reads these rows back before commit."""
+
+    def missing_photos(self) -> list[str]:
+        return [str(p) for p in self.photo_ids]
 
 
 def content_hash(item: CommentItem) -> str:
@@ -98,6 +107,11 @@ class Batch:
         self.session, self.device_id, self.now = session, device_id, now
         self.router_for = router_for
         self.removed_photos: list[uuid.UUID] = []  # stored files to delete after the commit
+        # Decision and history rows, inserted in bulk after the comments (nothing reads
+        # them back, so they skip the ORM's per-object bookkeeping).
+        self.decisions: list[dict] = []
+        self.history: list[dict] = []
+        self.new: list[NewComment] = []
 
     def load(self, items: list[CommentItem]) -> None:
         s = self.session
@@ -148,6 +162,23 @@ class Batch:
         return None
 
     def apply(self, items: list[Result | CommentItem]) -> list[Result]:
+        with self.session.no_autoflush:  # insert each comment once, already routed
+            results = self._apply(items)
+        self.session.flush()  # edits of existing comments
+        if self.new:
+            rows = [vars(c).copy() for c in self.new]
+            photos = [{"id": pid, "comment_id": r["id"], "position": pos}
+                      for r in rows for pos, pid in enumerate(r.pop("photo_ids"))]
+            # Core inserts on the tables: one executemany each, no ORM bookkeeping.
+            self.session.execute(insert(Comment.__table__), rows)
+            if photos:
+                self.session.execute(insert(Photo.__table__), photos)
+        if self.decisions:
+            self.session.execute(insert(RoutingDecision.__table__), self.decisions)
+            self.session.execute(insert(StatusChange.__table__), self.history)
+        return results
+
+    def _apply(self, items: list[Result | CommentItem]) -> list[Result]:
         valid = [it for it in items if isinstance(it, CommentItem)]
         self.load(valid)
         results: list[Result] = []
@@ -169,21 +200,26 @@ class Batch:
         walk = self.walks[item.walk.upper()]
         category = self.categories[(walk.municipality_id, item.category)]
         comment = self.existing.get(item.id)
-        if comment is not None:
-            if comment.content_hash == digest:
-                return Result(sid, "unchanged", comment=comment)
-            if not comment.editable:
-                return Result(sid, "rejected", [{
-                    "field": f"comments.{i}", "code": "already_reviewed",
-                    "message": "an official has already reviewed this comment; it can no longer "
-                               "be changed"}], comment=comment)
-            moved = (comment.lon, comment.lat, comment.category_id, comment.walk_id) != (
-                *item.location.coordinates, category.id, walk.id)
-            status = "updated"
-        else:
-            comment = Comment(id=item.id, device_id=self.device_id, received_at=self.now)
-            self.session.add(comment)
-            moved, status = True, "created"
+        if comment is None:
+            new = NewComment(
+                id=item.id, walk_id=walk.id, device_id=self.device_id, kind=item.kind,
+                category_id=category.id, text=item.text, lon=item.location.coordinates[0],
+                lat=item.location.coordinates[1], accuracy_m=item.accuracy_m,
+                created_at=item.created_at, received_at=self.now, updated_at=self.now,
+                changed_at=self.now, content_hash=digest, status="received",
+                department_id=None, photo_ids=list(item.photos))
+            self.new.append(new)
+            to_route.append((new, walk))
+            return Result(sid, "created", comment=new)
+        if comment.content_hash == digest:
+            return Result(sid, "unchanged", comment=comment)
+        if not comment.editable:
+            return Result(sid, "rejected", [{
+                "field": f"comments.{i}", "code": "already_reviewed",
+                "message": "an official has already reviewed this comment; it can no longer "
+                           "be changed"}], comment=comment)
+        moved = (comment.lon, comment.lat, comment.category_id, comment.walk_id) != (
+            *item.location.coordinates, category.id, walk.id)
         comment.walk_id, comment.kind, comment.category_id = walk.id, item.kind, category.id
         comment.text = item.text
         comment.lon, comment.lat = item.location.coordinates
@@ -192,7 +228,7 @@ class Batch:
         self._sync_photos(comment, item.photos)
         if moved:
             to_route.append((comment, walk))
-        return Result(sid, status, comment=comment)
+        return Result(sid, "updated", comment=comment)
 
     def _sync_photos(self, comment: Comment, wanted: list[uuid.UUID]) -> None:
         have = {p.id: p for p in comment.photos}
@@ -222,12 +258,12 @@ class Batch:
                     continue  # an edit that lands with the same department: nothing to record
                 comment.department_id = dept_id
                 comment.status = "routed" if dept_id else "received"
-                self.session.add(RoutingDecision(
-                    comment_id=comment.id, department_id=dept_id, service_area_id=d.area_id,
-                    reason=d.reason, rule=d.rule, decided_at=self.now, decided_by="router"))
-                self.session.add(StatusChange(
-                    comment_id=comment.id, status=comment.status, author="router",
-                    created_at=self.now))
+                self.decisions.append({
+                    "comment_id": comment.id, "department_id": dept_id,
+                    "service_area_id": d.area_id, "reason": d.reason, "rule": d.rule,
+                    "decided_at": self.now, "decided_by": "router"})
+                self.history.append({"comment_id": comment.id, "status": comment.status,
+                                     "author": "router", "created_at": self.now})
 
     def categories_by_id(self) -> dict[int, str]:
         if not hasattr(self, "_cat_slugs"):
@@ -249,7 +285,6 @@ def apply_batch(session: Session, device_id: str, raw_items: list, now: datetime
         try:
             batch = Batch(session, device_id, now, router_for)
             results = batch.apply(validated)
-            session.flush()
             dept_ids = {r.comment.department_id for r in results if r.comment is not None}
             departments = {
                 d.id: d for d in session.scalars(

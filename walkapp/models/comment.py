@@ -69,6 +69,10 @@ class Comment(Base):
     def editable(self) -> bool:
         return self.reviewed_at is None and self.status in UNREVIEWED
 
+    def missing_photos(self) -> list[str]:
+        """Photos announced by the phone whose bytes have not arrived yet."""
+        return [str(p.id) for p in self.photos if p.stored_at is None]
+
 
 class Photo(Base):
     """Announced by the sync item, then uploaded on its own; stored_at is set once bytes arrive."""
