@@ -35,6 +35,9 @@ def _categories(value, where: str) -> list[str] | None:
     if not isinstance(value, list) or not all(
             isinstance(v, str) and re.match(SLUG, v) for v in value):
         raise AreaImportError(f"{where}: 'categories' must be a list of category slugs")
+    if not value:  # an area that accepts nothing would silently never match
+        raise AreaImportError(
+            f"{where}: 'categories' is empty; leave it out to accept every category")
     return value
 
 
@@ -56,8 +59,10 @@ def parse_feature_collection(raw: bytes | str, source: str = "input") -> list[Pa
         where = f"{source}: feature {i} ({name!r})"
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
             raise AreaImportError(f"{where}: not a GeoJSON Feature")
+        if not isinstance(feat.get("geometry"), dict):
+            raise AreaImportError(f"{where}: geometry is missing")
         try:
-            geom = shape(feat.get("geometry") or {})
+            geom = shape(feat["geometry"])
         except Exception as err:  # shapely raises several types for malformed GeoJSON
             raise AreaImportError(f"{where}: unreadable geometry ({err})") from None
         try:

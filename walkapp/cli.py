@@ -1,6 +1,5 @@
 """The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo."""
 
-import getpass
 import json
 import sys
 
@@ -67,14 +66,14 @@ def create_user(email, name, role, muni_slug, dept_slug, password) -> None:
     if db.session.scalar(select(User).where(User.email == email.lower())):
         raise click.UsageError(f"a user with email {email!r} exists already")
     if password is None:
-        password = getpass.getpass("Password: ")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 10:
         raise click.UsageError("the password must have at least 10 characters")
     user = User(email=email.lower(), name=name, role=role, municipality=muni, department=dept)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
-    click.echo(f"created {role} {email}")
+    click.echo(f"created {role} {user.email}")
 
 
 @click.command("import-areas")
@@ -132,8 +131,12 @@ def demo(host, port, no_serve) -> None:
     click.echo(info.describe(base))
     if no_serve:
         return
-    current_app.config["DEMO_TILES"] = True
-    current_app.run(host=host, port=port, debug=False, threaded=True)
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    app.config["DEMO_TILES"] = True
+    # Not app.run(): Flask ignores it inside a `flask`/FlaskGroup command.
+    run_simple(host, port, app, threaded=True)
 
 
 def init_app(app) -> None:
