@@ -53,9 +53,13 @@ def defaults(instance: Path) -> dict:
         "PHOTO_THUMB_SIDE": 320,
         "PHOTOS_PER_COMMENT": 6,
         "FEED_PAGE_SIZE": 100,
+        # The PWA shell's version; by default a hash of its files (walkapp/field/shell.py).
+        "PWA_VERSION": env("WALKAPP_PWA_VERSION"),
         "TRACK_MAX_POINTS": 20_000,
         "MAX_CONTENT_LENGTH": 16 * MB,
-        "RATELIMIT_DEVICES": env("WALKAPP_RATELIMIT_DEVICES") or "30 per minute;500 per day",
+        # Per client address. A whole walk may share one mobile network's NAT; phones only
+        # register when they first have something to send, so registrations spread out.
+        "RATELIMIT_DEVICES": env("WALKAPP_RATELIMIT_DEVICES") or "120 per minute;2000 per day",
         "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",

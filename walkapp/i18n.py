@@ -40,12 +40,20 @@ def compile_catalogues(target: Path) -> None:
         os.replace(tmp, mo)  # atomic: several workers may start at once
 
 
+# Where the PWA's strings live; staff pages' strings stay off the phones.
+FIELD_SOURCES = ("static/js/", "templates/field/")
+
+
 @cache
 def js_catalogue(lang: str) -> dict[str, str]:
     """msgid → translation for the PWA; untranslated entries are left out (JS falls back)."""
     with _po_path(lang).open("rb") as fh:
         catalog = read_po(fh, locale=lang)
-    return {m.id: m.string for m in catalog if m.id and m.string and isinstance(m.id, str)}
+    return {
+        m.id: m.string for m in catalog
+        if m.id and m.string and isinstance(m.id, str)
+        and any(path.startswith(FIELD_SOURCES) for path, _line in m.locations)
+    }
 
 
 def select_locale() -> str:
