@@ -3,6 +3,7 @@ editing and deleting, and the route recording. Real Chromium."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from walkapp.extensions import db
@@ -26,7 +27,8 @@ def test_language_follows_the_municipality_then_the_switcher(phone, page):
     page.select_option("#lang", "da")
     page.wait_for_function("() => document.documentElement.lang === 'da'")
     assert page.inner_text("#add-pin") == "Tilføj en markering"
-    assert page.inner_text("#indicator") == "Alt er sendt"
+    # The indicator is redrawn after the walk's panels: wait for it, don't race it.
+    expect(page.locator("#indicator")).to_have_text("Alt er sendt")
     page.reload()
     page.wait_for_function("() => window.__syncAttempts >= 1")
     assert page.evaluate("document.documentElement.lang") == "da"
