@@ -259,6 +259,7 @@ async function walkPage(code) {
     return;
   }
   app.walk = walk;
+  sync.ensureDevice();  // first contact; not awaited: the map must not wait for it
   await db.setMeta('last_walk', walk.join_code);
   await setLanguage(pickLanguage(await db.getMeta('lang'), walk.municipality.default_language));
   $('lang').value = document.documentElement.lang;

@@ -41,6 +41,16 @@ async function deviceToken() {
   return fresh.token;
 }
 
+// On first contact (joining a walk while online) the phone gets its device token, so the
+// first pin can go out at once. Best effort: without a network the first sync asks again.
+export async function ensureDevice() {
+  try {
+    await withLock(deviceToken);
+  } catch {
+    // offline or refused for now: round() registers before it sends anything
+  }
+}
+
 function item(pin) {
   return { id: pin.id, walk: pin.walk, kind: pin.kind, category: pin.category, text: pin.text,
     location: pin.location, accuracy_m: pin.accuracy_m ?? null, created_at: pin.created_at,

@@ -4,6 +4,7 @@ the network and the server do in between. Real Chromium, emulated geolocation.""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from walkapp.extensions import db
 from walkapp.models import Comment, Walk
@@ -206,3 +207,22 @@ def test_background_sync_event_sends_through_the_page(phone, page, context, comm
     page.wait_for_function("() => window.__backgroundSyncs >= 1")
     page.wait_for_function("() => document.getElementById('indicator').dataset.state === 'done'")
     assert len(comments_of([pin["id"]])) == 1
+
+
+def test_joining_a_walk_gets_the_device_token_once(phone, page, e2e_app):
+    """First contact registers the phone, so the first pin can go out at once; a reload does
+    not register it again."""
+    from walkapp.models import Device
+
+    def devices() -> int:
+        with e2e_app.app_context():
+            return len(db.session.scalars(select(Device)).all())
+
+    before = devices()
+    phone.join()
+    device = phone.until("import('/static/js/db.js').then(db => db.getMeta('device'))")
+    assert device["device_id"] and device["token"]
+    assert devices() == before + 1
+    page.reload()
+    page.wait_for_function("() => window.__syncAttempts >= 1")
+    assert devices() == before + 1
