@@ -1,0 +1,54 @@
+"""Staff pages in a real browser: axe-core finds nothing serious, and they reflow at 200%."""
+
+import re
+import uuid
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from walkapp.extensions import db
+from walkapp.models import User
+
+pytestmark = pytest.mark.browser
+SERIOUS = {"serious", "critical"}
+
+
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+            for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+@pytest.fixture
+def official(e2e_app):
+    email = f"official-{uuid.uuid4().hex[:6]}@example.org"
+    with e2e_app.app_context():
+        muni_id = db.session.execute(db.text("SELECT id FROM municipality")).scalar()
+        user = User(email=email, name="Anna Official", role="official",
+                    municipality_id=muni_id)
+        user.set_password("correct horse battery")
+        db.session.add(user)
+        db.session.commit()
+    return email, "correct horse battery"
+
+
+def test_staff_pages_pass_axe_and_reflow(page, server, official):
+    page.set_viewport_size({"width": 320, "height": 640})  # 640 px at 200% zoom
+    page.goto(server.url + "/login")
+    assert serious_violations(page) == []
+    page.fill("#email", official[0])
+    page.fill("#password", "wrong password")
+    page.click("#submit")
+    assert page.locator(".error").count() == 1  # a form message, not a blank page
+    assert serious_violations(page) == []
+    page.fill("#password", official[1])
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/review/$"))
+    assert serious_violations(page) == []
+    page.click("text=Vandring i Åseda")
+    page.wait_for_url(re.compile(r"/review/walks/ASEDA7$"))
+    assert serious_violations(page) == []
+    # nothing makes the page itself scroll sideways (wide tables scroll in their own box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
