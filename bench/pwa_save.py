@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.e2e.conftest import camera_jpeg
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -42,18 +44,6 @@ def start_server(folder: Path):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def camera_jpeg(folder: Path) -> Path:
-    from PIL import Image, ImageDraw
-
-    path = folder / "camera.jpg"
-    img = Image.new("RGB", (3000, 2000), (90, 140, 200))
-    draw = ImageDraw.Draw(img)
-    for i in range(0, 3000, 150):
-        draw.line([(i, 0), (3000 - i, 2000)], fill=(240, 200, 40), width=12)
-    img.save(path, "JPEG", quality=90)
-    return path
 
 
 def save_pins(page, n: int, photo: Path | None) -> list[float]:

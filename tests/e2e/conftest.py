@@ -235,15 +235,32 @@ def comments_of(e2e_app):
     return read
 
 
-@pytest.fixture(scope="session")
-def big_photo(tmp_path_factory) -> Path:
-    """A 3000×2000 JPEG, as a phone camera would make (the app must shrink it to ≤ 1600 px)."""
+def camera_jpeg(folder: Path) -> Path:
+    """A 3000×2000 JPEG, as a phone camera would make (the app must shrink it to ≤ 1600 px).
+    Also used by bench/pwa_save.py."""
     from PIL import Image, ImageDraw
 
-    path = tmp_path_factory.mktemp("photos") / "camera.jpg"
+    path = folder / "camera.jpg"
     img = Image.new("RGB", (3000, 2000), (90, 140, 200))
     draw = ImageDraw.Draw(img)
     for i in range(0, 3000, 150):
         draw.line([(i, 0), (3000 - i, 2000)], fill=(240, 200, 40), width=12)
     img.save(path, "JPEG", quality=90)
     return path
+
+
+@pytest.fixture(scope="session")
+def big_photo(tmp_path_factory) -> Path:
+    return camera_jpeg(tmp_path_factory.mktemp("photos"))
+
+
+SERIOUS = {"serious", "critical"}
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+            for v in results.response["violations"] if v["impact"] in SERIOUS]

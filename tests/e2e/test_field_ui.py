@@ -2,21 +2,14 @@
 editing and deleting, and the route recording. Real Chromium."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.conftest import serious_violations
 from walkapp.extensions import db
 from walkapp.models import Comment, Track, utcnow
 
 pytestmark = pytest.mark.browser
-SERIOUS = {"serious", "critical"}
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-            for v in results.response["violations"] if v["impact"] in SERIOUS]
 
 
 def test_language_follows_the_municipality_then_the_switcher(phone, page):

@@ -4,19 +4,12 @@ import re
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.e2e.conftest import serious_violations
 from walkapp.extensions import db
 from walkapp.models import User
 
 pytestmark = pytest.mark.browser
-SERIOUS = {"serious", "critical"}
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-            for v in results.response["violations"] if v["impact"] in SERIOUS]
 
 
 @pytest.fixture
