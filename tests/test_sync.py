@@ -246,6 +246,15 @@ def test_announced_photos_are_reported_missing(world, device):
     assert result["missing_photos"] == [photo]
 
 
+def test_two_items_of_one_batch_cannot_announce_the_same_photo(app, world, device):
+    photo = str(uuid.uuid4())
+    first, second = comment_item(photos=[photo]), comment_item(photos=[photo])
+    results = device.sync(first, second).get_json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert results[1]["errors"][0]["field"] == "comments.1.photos"
+    assert counts(app) == (1, 1, 1, 1)
+
+
 def test_photo_id_of_another_comment_is_rejected(world, device):
     photo = str(uuid.uuid4())
     only(device.sync(comment_item(photos=[photo])))

@@ -131,9 +131,11 @@ class Batch:
             )
         }
         photo_ids = {p for it in items for p in it.photos}
+        # Photo id → comment id, as stored; items of this batch add theirs as they pass.
         self.photo_owner = dict(
             s.execute(select(Photo.id, Photo.comment_id).where(Photo.id.in_(photo_ids))).all()
         ) if photo_ids else {}
+        self.category_slugs = {c.id: c.slug for c in self.categories.values()}
 
     def check(self, i: int, item: CommentItem) -> Result | None:
         """A rejection if the item cannot be applied, else None."""
@@ -191,7 +193,11 @@ class Batch:
             if rejected is not None:
                 results.append(rejected)
                 continue
-            results.append(self._store(i, it, to_route))
+            result = self._store(i, it, to_route)
+            results.append(result)
+            if result.status != "rejected":
+                # Claim its photo ids: a later item of this batch cannot announce them too.
+                self.photo_owner.update(dict.fromkeys(it.photos, it.id))
         self._route(to_route)
         return results
 
@@ -249,7 +255,7 @@ class Batch:
             by_muni.setdefault(walk.municipality_id, []).append((comment, walk))
         for group in by_muni.values():
             mr = self.router_for(group[0][1])
-            slugs = [self.categories_by_id()[c.category_id] for c, _ in group]
+            slugs = [self.category_slugs[c.category_id] for c, _ in group]
             decisions = mr.router.route_many(
                 [c.lon for c, _ in group], [c.lat for c, _ in group], slugs)
             for (comment, _), d in zip(group, decisions, strict=True):
@@ -264,11 +270,6 @@ class Batch:
                     "decided_at": self.now, "decided_by": "router"})
                 self.history.append({"comment_id": comment.id, "status": comment.status,
                                      "author": "router", "created_at": self.now})
-
-    def categories_by_id(self) -> dict[int, str]:
-        if not hasattr(self, "_cat_slugs"):
-            self._cat_slugs = {c.id: c.slug for c in self.categories.values()}
-        return self._cat_slugs
 
 
 @dataclass
