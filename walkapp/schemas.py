@@ -2,6 +2,7 @@
 
 import math
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -33,7 +34,15 @@ def _iso_string(value):
     return value
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
+def _to_utc(value: datetime) -> datetime:
+    # Stored in UTC; "0001-01-01T00:00+14:00" has no UTC equivalent a datetime can hold.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time is out of range") from None
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_to_utc)]
 
 
 # Numbers must be JSON numbers: "12" is a client bug we would rather report than guess at.
