@@ -1,5 +1,7 @@
 """The OpenAPI document describes API v1 exactly: schemathesis fuzzes every operation with it."""
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +31,10 @@ def token(new_device):
     return device.headers
 
 
+# Examples per operation and mode; WALKAPP_FUZZ_EXAMPLES=500 for a longer hunt.
+EXAMPLES = int(os.environ.get("WALKAPP_FUZZ_EXAMPLES", "30"))
+
+
 def operations(api_schema):
     return [result.ok() for result in api_schema.get_all_operations()]
 
@@ -45,7 +51,7 @@ def test_api_conforms_to_its_document(api_schema, token, mode):
     nothing_to_break = []
     for op in ops:
         @given(case=op.as_strategy(generation_mode=mode))
-        @settings(max_examples=30, deadline=None, database=None,
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
             # Authenticate, unless the case is about a broken Authorization header.
