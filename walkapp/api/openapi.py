@@ -117,6 +117,8 @@ def _ok(description: str, schema: str) -> dict:
 
 
 AUTH = [{"deviceToken": []}]
+# Every operation that takes a device token may answer this.
+NO_TOKEN = {"401": _err("missing or unknown device token")}
 UUID_PARAM = {"type": "string", "format": "uuid"}
 
 
@@ -146,7 +148,7 @@ PATHS = {
         "responses": {
             "200": _ok("one result per item, in item order", "SyncResponse"),
             "400": _err("body not JSON or not the expected shape"),
-            "401": _err("missing or unknown device token"),
+            **NO_TOKEN,
             "413": _err("too many items or too large a body")}}},
     "/api/v1/comments/{comment_id}/photos/{photo_id}": {"put": {
         "operationId": "putPhoto", "summary": "Upload one photo of a comment (idempotent)",
@@ -159,7 +161,7 @@ PATHS = {
         "responses": {
             "201": _ok("stored (re-encoded JPEG, EXIF removed)", "PhotoStored"),
             "200": _ok("already stored", "PhotoStored"),
-            "400": _err("empty body"), "401": _err("missing or unknown device token"),
+            "400": _err("empty body"), **NO_TOKEN,
             "403": _err("the comment belongs to another device"),
             "404": _err("no such comment"),
             "409": _err("photo id used elsewhere, too many photos, or comment reviewed"),
@@ -171,7 +173,7 @@ PATHS = {
         "parameters": [_path_param("comment_id", UUID_PARAM, "the comment's id")],
         "responses": {
             "204": {"description": "deleted, with its photos"},
-            "401": _err("missing or unknown device token"),
+            **NO_TOKEN,
             "403": _err("the comment belongs to another device"),
             "404": _err("no such comment"),
             "409": _err("already reviewed by an official")}}},
@@ -183,7 +185,7 @@ PATHS = {
                         "description": "cursor from the previous page"}],
         "responses": {"200": _ok("comments changed since the cursor", "Feed"),
                       "400": _err("invalid cursor"),
-                      "401": _err("missing or unknown device token")}}},
+                      **NO_TOKEN}}},
     "/api/v1/walks/{join_code}/tracks/{track_id}": {"put": {
         "operationId": "putTrack", "summary": "Store a recorded route (idempotent, opt-in)",
         "security": AUTH,
@@ -194,7 +196,7 @@ PATHS = {
             "201": _ok("created", "TrackStored"), "200": _ok("unchanged or updated",
                                                              "TrackStored"),
             "400": _err("not JSON or not a valid track"),
-            "401": _err("missing or unknown device token"),
+            **NO_TOKEN,
             "403": _err("the track belongs to another device"),
             "404": _err("no walk has this code"),
             "409": _err("the track belongs to another walk"),
