@@ -16,7 +16,6 @@ from sqlalchemy.engine import make_url
 
 from walkapp import create_app, router_cache
 from walkapp.extensions import db, limiter
-from walkapp.geo import expand_bbox  # noqa: F401  (re-exported for tests)
 from walkapp.models import (
     Base,
     Category,

@@ -58,3 +58,11 @@ def test_tile_maths_round_trip():
     assert west <= 15.345 < east and south < 57.168 <= north
     assert tiles_in_bbox([west + 1e-6, south + 1e-6, east - 1e-6, north - 1e-6], 14) == 1
     assert tiles_in_bbox([15.30, 57.14, 15.39, 57.19], 14) > 10
+
+
+def test_tile_maths_agree_with_the_phone():
+    """The same literals as tests/js/units.test.mjs: the phone's offline download and the
+    server count the same tiles."""
+    assert lonlat_to_tile(15.27, 57.15, 14) == (8886, 5006)
+    bbox = [15.255, 57.137, 15.285, 57.163]
+    assert [tiles_in_bbox(bbox, z) for z in (13, 14, 15)] == [2, 6, 20]

@@ -64,7 +64,8 @@ test('pin states: waiting -> sent -> routed -> status/answered; rejected stays',
 });
 
 test('tiles: the list covers the bbox per zoom and stops before the cap', () => {
-  // The same numbers as walkapp.geo.lonlat_to_tile / tiles_in_bbox on the server.
+  // The same numbers as walkapp.geo.lonlat_to_tile / tiles_in_bbox on the server
+  // (tests/test_tiles.py::test_tile_maths_agree_with_the_phone checks that side).
   assert.deepEqual(lonLatToTile(15.27, 57.15, 14), { x: 8886, y: 5006 });
   const bbox = [15.255, 57.137, 15.285, 57.163];
   const { tiles, capped } = tileList(bbox, 13, 15, 1000);
