@@ -59,11 +59,15 @@ export function wireInstall(inWalk) {
 }
 
 export async function showInstallInvite() {
-  if (matchMedia('(display-mode: standalone)').matches || navigator.standalone) return;
-  if (await db.getMeta('install_dismissed')) return;
-  const ios = /iphone|ipad|ipod/i.test(navigator.userAgent);
-  if (!installPrompt && !ios) return;
-  $('install-ios').hidden = !ios || Boolean(installPrompt);
-  $('install-now').hidden = !installPrompt;
-  $('install-banner').hidden = false;
+  try {
+    if (matchMedia('(display-mode: standalone)').matches || navigator.standalone) return;
+    if (await db.getMeta('install_dismissed')) return;
+    const ios = /iphone|ipad|ipod/i.test(navigator.userAgent);
+    if (!installPrompt && !ios) return;
+    $('install-ios').hidden = !ios || Boolean(installPrompt);
+    $('install-now').hidden = !installPrompt;
+    $('install-banner').hidden = false;
+  } finally {
+    globalThis.__installChecks = (globalThis.__installChecks || 0) + 1;  // a signal for tests
+  }
 }

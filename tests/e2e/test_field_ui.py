@@ -352,8 +352,11 @@ def test_install_invite_on_iphone(browser, server):
         assert page.is_visible("#install-ios") and page.is_hidden("#install-now")
         page.click("#install-later")
         assert page.is_hidden("#install-banner")
+        # The dismissal is written to IndexedDB after the click; reload only once it is stored.
+        page.wait_for_function(
+            "() => import('/static/js/db.js').then(db => db.getMeta('install_dismissed'))")
         page.reload()
-        page.wait_for_function("() => window.__syncAttempts >= 1")
+        page.wait_for_function("() => window.__installChecks >= 1")
         assert page.is_hidden("#install-banner")
     finally:
         context.close()
