@@ -1,7 +1,7 @@
 """Device registration and the resident's feed of their own comments."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -46,6 +46,7 @@ def test_feed_holds_only_own_comments(world, device, new_device):
 
 def test_feed_pages_with_a_cursor_and_returns_changes(app, world, device):
     app.config["FEED_PAGE_SIZE"] = 2
+    app.config["FEED_SETTLE_SECONDS"] = 0  # the settle window has its own tests below
     items = [comment_item(text=f"nr {i}") for i in range(5)]
     for item in items:
         device.sync(item)
@@ -75,6 +76,59 @@ def test_feed_pages_with_a_cursor_and_returns_changes(app, world, device):
     assert (changed["status"], changed["editable"]) == ("in_progress", False)
     assert [r["text"] for r in changed["responses"]] == ["Vi byter lampan i maj."]
     assert "internt" not in str(page)
+
+
+def _stamp(app, item, seconds_ago):
+    with app.app_context():
+        c = db.session.get(Comment, uuid.UUID(item["id"]))
+        c.changed_at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+        db.session.commit()
+
+
+def _feed(device, since=None):
+    query = {"since": since} if since else {}
+    return device.get("/api/v1/devices/me/comments", query_string=query).get_json()
+
+
+def test_feed_cursor_stays_behind_changes_that_may_still_be_committing(app, world, device):
+    app.config["FEED_SETTLE_SECONDS"] = 60
+    old, recent, late = (comment_item(text=t) for t in ("old", "recent", "late"))
+    device.sync(old, recent)
+    _stamp(app, old, 120)
+    _stamp(app, recent, 30)
+    first = _feed(device)
+    assert [c["text"] for c in first["comments"]] == ["old", "recent"]
+    # A change stamped 45 s ago commits only now (a slow transaction): it sorts before
+    # "recent", which the phone has already seen, so a cursor at "recent" would skip it.
+    device.sync(late)
+    _stamp(app, late, 45)
+    second = _feed(device, first["cursor"])
+    assert [c["text"] for c in second["comments"]] == ["late", "recent"]
+    # Once everything has settled the cursor moves past it and nothing comes twice.
+    _stamp(app, late, 90)
+    _stamp(app, recent, 90)
+    third = _feed(device, second["cursor"])
+    assert [c["text"] for c in third["comments"]] == ["late", "recent"]
+    assert _feed(device, third["cursor"])["comments"] == []
+
+
+def test_a_full_page_of_unsettled_changes_does_not_ask_for_more(app, world, device):
+    app.config["FEED_PAGE_SIZE"] = 2
+    items = [comment_item(text=f"nr {i}") for i in range(3)]
+    device.sync(*items)
+    page = _feed(device)
+    # Asking again at once would return the same page: the phone waits for its next poll.
+    assert len(page["comments"]) == 2 and page["cursor"] is None and not page["has_more"]
+    for item in items:
+        _stamp(app, item, 120)
+    seen, since = [], None
+    while True:
+        page = _feed(device, since)
+        seen += [c["text"] for c in page["comments"]]
+        since = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert sorted(seen) == ["nr 0", "nr 1", "nr 2"]
 
 
 def test_invalid_cursor_is_400(world, device):

@@ -53,6 +53,8 @@ def defaults(instance: Path) -> dict:
         "PHOTO_THUMB_SIDE": 320,
         "PHOTOS_PER_COMMENT": 6,
         "FEED_PAGE_SIZE": 100,
+        # The feed cursor stays this far behind the clock (walkapp/api/devices.py).
+        "FEED_SETTLE_SECONDS": float(env("WALKAPP_FEED_SETTLE_SECONDS") or 60),
         # The PWA shell's version; by default a hash of its files (walkapp/field/shell.py).
         "PWA_VERSION": env("WALKAPP_PWA_VERSION"),
         "TRACK_MAX_POINTS": 20_000,

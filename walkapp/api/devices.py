@@ -13,7 +13,7 @@ from walkapp.api.helpers import current_device
 from walkapp.api.serialize import comment_json
 from walkapp.errors import ApiError, field_error
 from walkapp.extensions import db, limiter
-from walkapp.models import Comment, Device
+from walkapp.models import Comment, Device, utcnow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -49,9 +49,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 @bp.get("/devices/me/comments")
 def my_comments():
-    """The device's comments changed since the cursor, oldest change first (keyset paging)."""
+    """The device's comments changed since the cursor, oldest change first (keyset paging).
+
+    changed_at is stamped inside a transaction, so a change stamped earlier can commit after
+    one stamped later that a phone has already read. The cursor therefore never moves past
+    the settle horizon (now - FEED_SETTLE_SECONDS): rows newer than it are served at once
+    and served again on the next call, which the phone applies idempotently. A change whose
+    transaction commits within the window is never skipped.
+    """
     device = current_device()
     limit = current_app.config["FEED_PAGE_SIZE"]
+    horizon = utcnow() - timedelta(seconds=current_app.config["FEED_SETTLE_SECONDS"])
     query = (
         select(Comment)
         .where(Comment.device_id == device.id)
@@ -66,6 +74,11 @@ def my_comments():
                                 and_(Comment.changed_at == at, Comment.id > cid)))
     rows = list(db.session.scalars(query))
     page, has_more = rows[:limit], len(rows) > limit
-    cursor = encode_cursor(page[-1].changed_at, page[-1].id) if page else since
+    settled = [c for c in page if c.changed_at <= horizon]
+    cursor = encode_cursor(settled[-1].changed_at, settled[-1].id) if settled else since
+    if not settled:
+        # A full page of unsettled changes: asking again now would return the same page.
+        # The phone's next poll, after the window, moves on.
+        has_more = False
     return jsonify({"comments": [comment_json(c) for c in page], "cursor": cursor,
                     "has_more": has_more})

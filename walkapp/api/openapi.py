@@ -93,8 +93,11 @@ SCHEMAS = {
     "Feed": _obj({
         "comments": {"type": "array", "items": {"$ref": REF.format(model="OwnComment")}},
         "cursor": {"type": ["string", "null"], "pattern": CURSOR,
-                   "description": "pass as `since` to get what changed after this page"},
-        "has_more": {"type": "boolean"}}),
+                   "description": "pass as `since` to get what changed after this page; it "
+                                  "stays behind changes younger than the settle window, so "
+                                  "those come again on the next call (apply them by id)"},
+        "has_more": {"type": "boolean",
+                     "description": "ask again now with the new cursor"}}),
     "PhotoStored": _obj({"id": {"type": "string"}, "comment": {"type": "string"},
                          "status": {"const": "stored"}, "width": {"type": "integer"},
                          "height": {"type": "integer"}}),
