@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.conftest import comment_item
 from walkapp import sync as sync_module
 from walkapp.extensions import db
-from walkapp.models import Comment, Photo, RoutingDecision, StatusChange
+from walkapp.models import Comment, Device, Photo, RoutingDecision, StatusChange
 
 IN_ESTATE = [15.274, 57.154]   # inside the housing company's estate (priority 10)
 IN_PARK = [15.267, 57.147]     # inside the park (parks only, priority 5)
@@ -83,6 +83,22 @@ def test_retry_answers_unchanged_and_writes_nothing(app, world, device):
     assert counts(app) == before
     with app.app_context():
         assert db.session.get(Comment, uuid.UUID(item["id"])).changed_at == stamp
+
+
+def test_device_is_seen_when_it_writes_not_when_it_retries(app, world, device):
+    def seen():
+        with app.app_context():
+            return db.session.get(Device, device.id).last_seen_at
+
+    registered = seen()
+    item = comment_item()
+    only(device.sync(item))
+    created = seen()
+    assert created > registered
+    only(device.sync(item))
+    assert seen() == created  # a retry writes nothing, not even this
+    only(device.sync(dict(item, text="Ny text")))
+    assert seen() > created
 
 
 def test_retry_with_reformatted_but_equal_content_is_unchanged(world, device):

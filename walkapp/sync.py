@@ -18,11 +18,20 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from walkapp.models import Category, Comment, Department, Photo, RoutingDecision, StatusChange, Walk
+from walkapp.models import (
+    Category,
+    Comment,
+    Department,
+    Device,
+    Photo,
+    RoutingDecision,
+    StatusChange,
+    Walk,
+)
 from walkapp.router_cache import MunicipalRouter
 from walkapp.schemas import CommentItem, error_fields
 
@@ -178,6 +187,10 @@ class Batch:
         if self.decisions:
             self.session.execute(insert(RoutingDecision.__table__), self.decisions)
             self.session.execute(insert(StatusChange.__table__), self.history)
+        if any(r.status in ("created", "updated") for r in results):
+            # Only when something was written: a retry must stay a write-free no-op.
+            self.session.execute(update(Device).where(Device.id == self.device_id)
+                                 .values(last_seen_at=self.now))
         return results
 
     def _apply(self, items: list[Result | CommentItem]) -> list[Result]:
