@@ -1,10 +1,13 @@
 """GET /api/v1/walks/<code> and PUT …/tracks/<id>."""
 
+import contextlib
+import threading
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
+from walkapp.api import walks as walks_module
 from walkapp.extensions import db
 from walkapp.models import Track
 
@@ -63,6 +66,42 @@ def test_track_upload_is_idempotent_and_grows(app, world, device):
     with app.app_context():
         (track,) = db.session.scalars(select(Track)).all()
         assert track.points[0][:2] == [15.27, 57.15] and len(track.points) == 3
+
+
+def test_two_first_uploads_of_one_track_racing_keep_the_last_points(app, world, device,
+                                                                    monkeypatch):
+    """Both requests find no track before either writes (a barrier on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE serialises them). The loser must compare with the winner's row, not
+    answer 'unchanged' for points that were never stored."""
+    barrier = threading.Barrier(2)
+    real_now = walks_module.utcnow
+
+    def now_after_both_looked():  # called between the lookup and the write
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=1.5)
+        return real_now()
+
+    monkeypatch.setattr(walks_module, "utcnow", now_after_both_looked)
+    url = track_url()
+    longer = [*POINTS, [15.272, 57.152, "2026-05-20T16:02:00+02:00", 4.0]]
+    results: dict[str, tuple[int, str]] = {}
+
+    def send(name, points):
+        with app.test_client() as c:
+            resp = c.put(url, json={"points": points}, headers=device.headers)
+            results[name] = (resp.status_code, resp.get_json()["status"])
+
+    threads = [threading.Thread(target=send, args=a) for a in (("short", POINTS),
+                                                                 ("long", longer))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results.values()) == [(200, "updated"), (201, "created")]
+    last = next(name for name, (_, status) in results.items() if status == "updated")
+    with app.app_context():
+        (track,) = db.session.scalars(select(Track)).all()
+        assert len(track.points) == {"short": 2, "long": 3}[last]
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -51,23 +51,31 @@ def put_track(join_code: str, track_id: uuid.UUID):
         raise ApiError(400, "bad_request", "The track is not valid.", error_fields(err)) from None
     points = [[lon, lat, t.isoformat(), acc] for lon, lat, t, acc in req.points]
     digest = hashlib.sha256(json.dumps(points).encode()).hexdigest()
+    try:
+        status = _store_track(track_id, walk, device.id, points, digest)
+    except IntegrityError:
+        # A concurrent first upload of the same track won the race: compare with its row.
+        db.session.rollback()
+        status = _store_track(track_id, walk, device.id, points, digest)
+    code = 201 if status == "created" else 200
+    return jsonify({"id": str(track_id), "status": status, "points": len(points)}), code
+
+
+def _store_track(track_id: uuid.UUID, walk: Walk, device_id: str, points: list,
+                 digest: str) -> str:
     track = db.session.get(Track, track_id)
-    if track is not None and track.device_id != device.id:
+    if track is not None and track.device_id != device_id:
         raise ApiError(403, "forbidden", "This track was sent from another device.",
                        [field_error("track_id", "not your track")])
     if track is not None and track.walk_id != walk.id:
         raise ApiError(409, "conflict", "This track belongs to another walk.",
                        [field_error("track_id", "recorded on another walk")])
     if track is not None and track.content_hash == digest:
-        return jsonify({"id": str(track_id), "status": "unchanged", "points": len(points)}), 200
-    status, code = ("updated", 200) if track is not None else ("created", 201)
+        return "unchanged"
+    status = "updated" if track is not None else "created"
     if track is None:
-        track = Track(id=track_id, walk_id=walk.id, device_id=device.id)
+        track = Track(id=track_id, walk_id=walk.id, device_id=device_id)
         db.session.add(track)
     track.points, track.content_hash, track.updated_at = points, digest, utcnow()
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent first upload of the same track won the race
-        db.session.rollback()
-        return jsonify({"id": str(track_id), "status": "unchanged", "points": len(points)}), 200
-    return jsonify({"id": str(track_id), "status": status, "points": len(points)}), code
+    db.session.commit()
+    return status
