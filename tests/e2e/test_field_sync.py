@@ -1,6 +1,7 @@
 """The heart of the field app: pins made offline reach the server exactly once, whatever
 the network and the server do in between. Real Chromium, emulated geolocation."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -199,7 +200,9 @@ def test_background_sync_event_sends_through_the_page(phone, page, context, comm
     cdp.on("ServiceWorker.workerRegistrationUpdated",
            lambda e: registrations.extend(e["registrations"]))
     cdp.send("ServiceWorker.enable")
-    page.wait_for_timeout(200)
+    deadline = time.monotonic() + 10
+    while not any(not r["isDeleted"] for r in registrations) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # polling for the CDP event, not guessing a delay
     reg = next(r for r in registrations if not r["isDeleted"])
     cdp.send("ServiceWorker.dispatchSyncEvent", {
         "origin": phone.server.url, "registrationId": reg["registrationId"],

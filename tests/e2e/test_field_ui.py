@@ -58,10 +58,11 @@ def test_keyboard_only_pin_placement(phone, page, comments_of):
     page.keyboard.type("Här behövs ett övergångsställe")
     press_until(page, "Tab", "place-centre")
     page.keyboard.press("Enter")  # the centre of the part of the map the sheet leaves visible
-    page.wait_for_timeout(400)  # (a pan may be animating)
-    draft = page.locator(".pin-draft").bounding_box()
-    sheet = page.locator("#sheet").bounding_box()
-    assert draft["y"] + draft["height"] <= sheet["y"], (draft, sheet)
+    # The map may pan (animated) to bring the pin above the sheet: wait for it to get there.
+    page.wait_for_function("""() => {
+      const draft = document.querySelector('.pin-draft').getBoundingClientRect();
+      return draft.bottom <= document.getElementById('sheet').getBoundingClientRect().top;
+    }""")
     press_until(page, "Shift+Tab", "place-here")
     page.keyboard.press("Enter")  # back to the GPS fix (57.15, 15.27)
     press_until(page, "Tab", "n", check="e => e.dataset.nudge === '{id}'")
