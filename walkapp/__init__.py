@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_login import current_user
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -59,4 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from walkapp import cli
 
     cli.init_app(app)
+
+    from walkapp.access import nav_for
+
+    app.add_template_global(lambda: nav_for(current_user), "staff_nav")
     return app

@@ -65,6 +65,8 @@ def defaults(instance: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",
+        # For pages not tied to a municipality; each municipality has its own time zone.
+        "DEFAULT_TIMEZONE": env("WALKAPP_DEFAULT_TIMEZONE") or "Europe/Stockholm",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("WALKAPP_SECURE_COOKIES", False),

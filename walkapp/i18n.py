@@ -7,9 +7,11 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, g, request, session
+from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 
+from walkapp import labels
 from walkapp.extensions import babel
 from walkapp.models import LANGUAGES
 
@@ -70,11 +72,39 @@ def select_locale() -> str:
     ]
 
 
+def select_timezone() -> str:
+    """The municipality's time zone: a public page sets g.timezone for the walk it shows;
+    staff see their own municipality's."""
+    if tz := g.get("timezone"):
+        return tz
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.municipality.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def label(group: str, value: str | None) -> str:
+    """A stored value (kind, status, role…) in the reader's language."""
+    text = labels.msgid(group, value)
+    return gettext(text) if text else ""
+
+
+def localtime(value, fmt: str = "short") -> str:
+    """An aware UTC datetime in the municipality's time zone and the reader's language."""
+    return format_datetime(value, fmt) if value is not None else ""
+
+
+def localdate(value, fmt: str = "medium") -> str:
+    return format_date(value, fmt) if value is not None else ""
+
+
 def init_app(app) -> None:
     target = Path(app.instance_path) / "translations"
     compile_catalogues(target)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.add_template_global(label)
+    app.add_template_filter(localtime)
+    app.add_template_filter(localdate)
 
     @app.context_processor
     def _lang():

@@ -221,7 +221,8 @@ class Batch:
         comment = self.existing.get(item.id)
         if comment is None:
             new = NewComment(
-                id=item.id, walk_id=walk.id, device_id=self.device_id, kind=item.kind,
+                id=item.id, municipality_id=walk.municipality_id, walk_id=walk.id,
+                device_id=self.device_id, source="app", kind=item.kind,
                 category_id=category.id, text=item.text, lon=item.location.coordinates[0],
                 lat=item.location.coordinates[1], accuracy_m=item.accuracy_m,
                 created_at=item.created_at, received_at=self.now, updated_at=self.now,
@@ -240,6 +241,7 @@ class Batch:
         moved = (comment.lon, comment.lat, comment.category_id, comment.walk_id) != (
             *item.location.coordinates, category.id, walk.id)
         comment.walk_id, comment.kind, comment.category_id = walk.id, item.kind, category.id
+        comment.municipality_id = walk.municipality_id
         comment.text = item.text
         comment.lon, comment.lat = item.location.coordinates
         comment.accuracy_m, comment.created_at = item.accuracy_m, item.created_at
@@ -275,14 +277,17 @@ class Batch:
                 dept_id = mr.department_ids.get(d.department) if d.department else None
                 if comment.department_id == dept_id and comment.status != "received":
                     continue  # an edit that lands with the same department: nothing to record
+                before = comment.status
                 comment.department_id = dept_id
                 comment.status = "routed" if dept_id else "received"
                 self.decisions.append({
                     "comment_id": comment.id, "department_id": dept_id,
                     "service_area_id": d.area_id, "reason": d.reason, "rule": d.rule,
                     "decided_at": self.now, "decided_by": "router"})
-                self.history.append({"comment_id": comment.id, "status": comment.status,
-                                     "author": "router", "created_at": self.now})
+                self.history.append({"comment_id": comment.id, "action": "route",
+                                     "from_status": before, "status": comment.status,
+                                     "department_id": dept_id, "author": "router",
+                                     "created_at": self.now})
 
 
 @dataclass

@@ -63,7 +63,8 @@ def my_comments():
     query = (
         select(Comment)
         .where(Comment.device_id == device.id)
-        .options(selectinload(Comment.photos), selectinload(Comment.history))
+        .options(selectinload(Comment.photos), selectinload(Comment.history),
+                 selectinload(Comment.merged_into).selectinload(Comment.history))
         .order_by(Comment.changed_at, Comment.id)
         .limit(limit + 1)
     )

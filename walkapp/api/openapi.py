@@ -82,8 +82,15 @@ SCHEMAS = {
         "kind": {"enum": ["question", "opinion", "idea"]}, "category": {"type": "string"},
         "text": {"type": "string"}, "location": POINT,
         "accuracy_m": {"type": ["number", "null"]}, "created_at": DATETIME,
-        "received_at": DATETIME, "status": {"type": "string"}, "editable": {"type": "boolean"},
+        "received_at": DATETIME,
+        "status": {"type": "string", "description": "the primary's status when merged"},
+        "editable": {"type": "boolean"},
+        "merged": {"type": "boolean",
+                   "description": "merged into a similar input; its answers are shown here"},
         "department": DEPARTMENT,
+        "promised_at": {"type": ["string", "null"], "format": "date",
+                        "description": "the date the department promised an answer or the "
+                                       "work by (municipality's local date)"},
         "photos": {"type": "array", "items": _obj({"id": {"type": "string"},
                                                     "stored": {"type": "boolean"}})},
         "responses": {"type": "array", "items": _obj({

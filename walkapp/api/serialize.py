@@ -48,11 +48,22 @@ def walk_json(walk: Walk, cfg) -> dict:
     }
 
 
+def _responses(c: Comment) -> list[dict]:
+    return [{"status": h.status, "text": h.public_text, "at": iso(h.created_at)}
+            for h in c.history if h.public_text]
+
+
 def comment_json(c: Comment) -> dict:
-    """A resident's own comment as their phone sees it: content, where it went, public answers."""
+    """A resident's own comment as their phone sees it: content, where it went, public answers.
+
+    A comment merged into another as a duplicate shows the primary's status, department,
+    promised date and answers: the resident behind it learns what happened all the same.
+    """
+    primary = c.merged_into or c
+    responses = _responses(c) + (_responses(primary) if primary is not c else [])
     return {
         "id": str(c.id),
-        "walk": c.walk.join_code,
+        "walk": c.walk.join_code if c.walk else None,
         "kind": c.kind,
         "category": c.category.slug,
         "text": c.text,
@@ -60,13 +71,12 @@ def comment_json(c: Comment) -> dict:
         "accuracy_m": c.accuracy_m,
         "created_at": iso(c.created_at),
         "received_at": iso(c.received_at),
-        "status": c.status,
+        "status": primary.status,
         "editable": c.editable,
-        "department": c.department.as_ref() if c.department else None,
+        "merged": primary is not c,
+        "department": primary.department.as_ref() if primary.department else None,
+        "promised_at": primary.promised_on.isoformat() if primary.promised_on else None,
         "photos": [{"id": str(p.id), "stored": p.stored_at is not None} for p in c.photos],
-        "responses": [
-            {"status": h.status, "text": h.public_text, "at": iso(h.created_at)}
-            for h in c.history if h.public_text
-        ],
+        "responses": sorted(responses, key=lambda r: r["at"]),
         "changed_at": iso(c.changed_at),
     }

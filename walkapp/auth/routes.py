@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
+from walkapp.access import home_for
 from walkapp.auth import bp
 from walkapp.auth.forms import LoginForm
 from walkapp.extensions import db, limiter, login_manager
@@ -24,7 +25,7 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") \
             and not urlsplit(target).netloc:
         return target
-    return url_for("review.index")
+    return home_for(current_user)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,7 +2,9 @@
 
 from walkapp.models.base import Base, utcnow
 from walkapp.models.comment import (
+    ACTIONS,
     KINDS,
+    SOURCES,
     STATUSES,
     UNREVIEWED,
     Comment,
@@ -16,7 +18,7 @@ from walkapp.models.user import ROLES, User
 from walkapp.models.walk import WALK_STATUSES, Track, Walk
 
 __all__ = [
-    "KINDS", "LANGUAGES", "ROLES", "STATUSES", "UNREVIEWED", "WALK_STATUSES",
+    "ACTIONS", "KINDS", "LANGUAGES", "ROLES", "SOURCES", "STATUSES", "UNREVIEWED", "WALK_STATUSES",
     "Base", "Category", "Comment", "Department", "Device", "Municipality", "Photo",
     "RoutingDecision", "ServiceArea", "StatusChange", "Track", "User", "Walk",
     "hash_token", "utcnow",

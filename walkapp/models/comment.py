@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from walkapp.models.base import Base, UTCDateTime, utcnow
@@ -14,13 +14,19 @@ from walkapp.models.municipality import Category, Department, ServiceArea
 from walkapp.models.walk import Walk
 
 KINDS = ("question", "opinion", "idea")
-# received → routed → acknowledged → in_progress → done | not_ours (bounced) | duplicate;
-# "noted" closes an opinion or idea that was taken into account but needs no work (FixMyStreet's
-# "wish"). Only the first two are "unreviewed": the resident may still edit or delete.
+# received → routed → acknowledged → in_progress → done | wont_do | not_ours (bounced back to
+# the officials for rerouting) | duplicate (merged into another input); "noted" closes an
+# opinion or idea that was taken into account but needs no work (FixMyStreet's "wish").
+# Legal moves live in walkapp/workflow.py. Only the first two are "unreviewed": the resident
+# may still edit or delete.
 STATUSES = (
-    "received", "routed", "acknowledged", "in_progress", "done", "not_ours", "duplicate", "noted",
+    "received", "routed", "acknowledged", "in_progress", "done", "wont_do", "not_ours",
+    "duplicate", "noted",
 )
 UNREVIEWED = ("received", "routed")
+# Where an input came from: the resident's phone, an official pinning for a resident
+# (scribe mode), or a department's own system (Open311).
+SOURCES = ("app", "scribe", "open311")
 
 
 class Comment(Base):
@@ -28,8 +34,18 @@ class Comment(Base):
     __table_args__ = (Index("ix_comment_device_changed", "device_id", "changed_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the client's UUID
-    walk_id: Mapped[int] = mapped_column(ForeignKey("walk.id", ondelete="CASCADE"), index=True)
-    device_id: Mapped[str] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    # Scoping by municipality needs no join (an Open311 request has no walk).
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    walk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("walk.id", ondelete="CASCADE"), nullable=True, index=True)
+    # None for inputs that came from a department's system rather than a phone.
+    device_id: Mapped[str | None] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="app")
+    # Scribe mode: the official who pinned this for a resident without a smartphone.
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     text: Mapped[str] = mapped_column(Text)
@@ -50,9 +66,23 @@ class Comment(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), nullable=True
     )
+    # Moderation. Hidden inputs never appear publicly; hiding is not deleting (a submitted
+    # input is a public record). public_text is the redacted version shown publicly; the
+    # original `text` stays for staff.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hidden_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    public_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Duplicates point at their primary; residents behind them see the primary's answer.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="SET NULL"), nullable=True, index=True)
+    # Workflow: the date the department promised an answer or the work by (a local date in
+    # the municipality's time zone), and the latest public answer as written.
+    promised_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    walk: Mapped[Walk] = relationship()
-    device: Mapped[Device] = relationship()
+    walk: Mapped[Walk | None] = relationship()
+    device: Mapped[Device | None] = relationship()
     category: Mapped[Category] = relationship()
     department: Mapped[Department | None] = relationship()
     photos: Mapped[list[Photo]] = relationship(
@@ -65,9 +95,16 @@ class Comment(Base):
         back_populates="comment", cascade="all, delete-orphan", order_by="StatusChange.id"
     )
 
+    merged_into: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+
     @property
     def editable(self) -> bool:
         return self.reviewed_at is None and self.status in UNREVIEWED
+
+    @property
+    def shown_text(self) -> str:
+        """The text anyone outside the staff may see: the redacted version if there is one."""
+        return self.public_text if self.public_text is not None else self.text
 
     def missing_photos(self) -> list[str]:
         """Photos announced by the phone whose bytes have not arrived yet."""
@@ -121,8 +158,18 @@ class RoutingDecision(Base):
     service_area: Mapped[ServiceArea | None] = relationship()
 
 
+# What a history row records. "status" is a workflow transition; the others leave the status
+# as it was (or set it as part of the action, e.g. reroute → routed, merge → duplicate).
+ACTIONS = ("status", "route", "reroute", "merge", "hide", "unhide", "redact", "note", "answer",
+           "promise")
+
+
 class StatusChange(Base):
-    """One step of a comment's workflow; public_text is what the resident is shown."""
+    """One entry of a comment's history: who did what, when, from which status to which.
+
+    public_text is what the resident is shown; note is internal and never leaves the staff.
+    The history is the audit trail: rows are only ever added.
+    """
 
     __tablename__ = "status_change"
 
@@ -130,7 +177,13 @@ class StatusChange(Base):
     comment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("comment.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16), default="status")
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # the status after this entry
+    # The department concerned: the new one for route/reroute, the acting one otherwise.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), nullable=True)
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # action details
     public_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)  # internal, never shown
     author: Mapped[str] = mapped_column(String(200), default="router")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from walkapp.models.base import Base, Geometry
@@ -18,6 +18,10 @@ class Municipality(Base):
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2), default="SE")
     default_language: Mapped[str] = mapped_column(String(5), default="sv")
+    # IANA name; staff pages show every time in it, forms read local times in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    # Default time a department has to answer, when it has not promised a date itself.
+    response_days: Mapped[int] = mapped_column(Integer, default=21)
     boundary = mapped_column(Geometry, nullable=True)
     # use_alter: municipality and department refer to each other.
     fallback_department_id: Mapped[int | None] = mapped_column(
@@ -50,6 +54,10 @@ class Department(Base):
     kind: Mapped[str] = mapped_column(String(16), default="municipal")  # municipal | external
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The language its mail is written in; None = the municipality's.
+    language: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    # Departments are deactivated, never deleted: their history must stay readable.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     municipality: Mapped[Municipality] = relationship(
         back_populates="departments", foreign_keys=[municipality_id]

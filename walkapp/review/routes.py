@@ -1,34 +1,22 @@
 import uuid
-from functools import wraps
 
 from flask import abort, current_app, render_template, send_file
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from walkapp import photos
+from walkapp.access import STAFF, roles_required
+from walkapp.access import visible_comments as _visible
 from walkapp.extensions import db
 from walkapp.models import Comment, Photo, Walk
 from walkapp.review import bp
 
-
-def staff_required(view):
-    """Signed in, and an official, admin or department user (every role we have)."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role not in ("admin", "official", "department"):
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
+staff_required = roles_required(*STAFF)
 
 
 def visible_comments():
-    """The comments this user may see: the municipality's, or only their department's."""
-    query = select(Comment).join(Walk).where(Walk.municipality_id == current_user.municipality_id)
-    if current_user.role == "department":
-        query = query.where(Comment.department_id == current_user.department_id)
-    return query
+    return _visible(current_user)
 
 
 @bp.get("/")
