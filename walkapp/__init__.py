@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
 
+    from walkapp.admin import bp as admin_bp
     from walkapp.api import bp as api_bp
     from walkapp.auth import bp as auth_bp
     from walkapp.field import bp as field_bp
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(field_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
 
     from walkapp import cli
 
