@@ -27,6 +27,7 @@ from walkapp.models import (
     ServiceArea,
     User,
 )
+from walkapp.organisation import DEFAULT_CATEGORIES
 from walkapp.routing import geodesic_area_m2
 
 CODES = ["ASEDA1", "LENHOVDA", "ALSTERMO", "NORRHULT", "ALGHULT"]
@@ -59,7 +60,7 @@ def test_seed_twice_changes_nothing(app, monkeypatch):
     assert second == first
     assert before["municipality"] == 1
     assert before["walk"] == 5
-    assert before["category"] == len(demo.CATEGORIES) == 10
+    assert before["category"] == len(DEFAULT_CATEGORIES) == 10
     assert before["department"] == 7
     assert before["user"] == 3
     # 5 urban areas, 4 estates, 4 places, 3 municipality-wide, 4 state roads
@@ -118,7 +119,7 @@ def test_walks_and_their_join_codes(app, client, seeded):
     assert [w.status for w in seeded.walks] == ["open", "open", "planned", "planned", "planned"]
     assert all(w.starts_at > NOW for w in seeded.walks)
     assert all(re.fullmatch(r"[A-Z0-9]{3,16}", c) for c in CODES)
-    slugs = [c[0] for c in demo.CATEGORIES]
+    slugs = [c[0] for c in DEFAULT_CATEGORIES]
     for walk in seeded.walks:
         resp = client.get(f"/api/v1/walks/{walk.join_code.lower()}")
         assert resp.status_code == 200, walk.join_code

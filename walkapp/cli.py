@@ -1,4 +1,5 @@
-"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo."""
+"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo; the
+first-run and scripting commands are in walkapp/cli_setup.py."""
 
 import json
 import sys
@@ -140,5 +141,7 @@ def demo(host, port, no_serve) -> None:
 
 
 def init_app(app) -> None:
-    for command in (init_db, create_user, import_areas, export_geojson, demo):
+    from walkapp.cli_setup import COMMANDS
+
+    for command in (init_db, create_user, import_areas, export_geojson, demo, *COMMANDS):
         app.cli.add_command(command)

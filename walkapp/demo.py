@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walkapp.models import Category, Department, Municipality, ServiceArea, User, Walk, utcnow
+from walkapp.organisation import DEFAULT_CATEGORIES
 from walkapp.router_cache import areas_changed
 from walkapp.routing import geodesic_area_m2, validate_area_geometry
 
@@ -54,19 +55,6 @@ WALK_START_UTC = time(15, 30, tzinfo=UTC)  # after work: 17:30 in Swedish summer
 WALK_AREA_M = (1800, 1400)  # width × height of the ellipse a walk covers
 ROUTE_RADIUS_M = 550
 
-CATEGORIES = [
-    ("roads", "Vägar och trafik", "Veje og trafik", "Roads and traffic"),
-    ("lighting", "Belysning", "Belysning", "Lighting"),
-    ("parks", "Parker och natur", "Parker og natur", "Parks and nature"),
-    ("housing", "Boende", "Bolig", "Housing"),
-    ("shops_services", "Service och handel", "Service og handel", "Shops and services"),
-    ("public_transport", "Kollektivtrafik", "Kollektiv trafik", "Public transport"),
-    ("broadband", "Bredband och mobiltäckning", "Bredbånd og mobildækning",
-     "Broadband and mobile coverage"),
-    ("safety", "Trygghet", "Tryghed", "Safety"),
-    ("culture_leisure", "Kultur och fritid", "Kultur og fritid", "Culture and leisure"),
-    ("other", "Övrigt", "Andet", "Other"),
-]
 
 # slug, name, kind, email, description
 DEPARTMENTS = [
@@ -249,7 +237,7 @@ def _build(session: Session, password: str, now: datetime) -> Municipality:
     muni = Municipality(slug=SLUG, name="Uppvidinge kommun", country="SE",
                         default_language="sv", boundary=boundary)
     session.add(muni)
-    for i, (slug, sv, da, en) in enumerate(CATEGORIES):
+    for i, (slug, sv, da, en) in enumerate(DEFAULT_CATEGORIES):
         session.add(Category(municipality=muni, slug=slug, label_sv=sv, label_da=da,
                              label_en=en, sort_order=i))
     depts = {slug: Department(municipality=muni, slug=slug, name=name, kind=kind, email=email,

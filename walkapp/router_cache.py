@@ -30,7 +30,8 @@ def build(session: Session, municipality: Municipality) -> MunicipalRouter:
     rows = session.execute(
         select(ServiceArea, Department.slug)
         .join(Department, ServiceArea.department_id == Department.id)
-        .where(Department.municipality_id == municipality.id)
+        # A deactivated department answers nothing: its areas stop routing until it is back.
+        .where(Department.municipality_id == municipality.id, Department.active.is_(True))
         .order_by(ServiceArea.id)
     ).all()
     areas = [

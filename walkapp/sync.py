@@ -112,8 +112,10 @@ class Batch:
     """One attempt at applying the validated items inside the session's transaction."""
 
     def __init__(self, session: Session, device_id: str, now: datetime,
-                 router_for: Callable[[Walk], MunicipalRouter]):
+                 router_for: Callable[[Walk], MunicipalRouter], recorded_by: int | None = None):
         self.session, self.device_id, self.now = session, device_id, now
+        # Scribe mode: the official whose phone this is pins for residents without one.
+        self.recorded_by = recorded_by
         self.router_for = router_for
         self.removed_photos: list[uuid.UUID] = []  # stored files to delete after the commit
         # Decision and history rows, inserted in bulk after the comments (nothing reads
@@ -222,7 +224,8 @@ class Batch:
         if comment is None:
             new = NewComment(
                 id=item.id, municipality_id=walk.municipality_id, walk_id=walk.id,
-                device_id=self.device_id, source="app", kind=item.kind,
+                device_id=self.device_id, source="scribe" if self.recorded_by else "app",
+                recorded_by_id=self.recorded_by, kind=item.kind,
                 category_id=category.id, text=item.text, lon=item.location.coordinates[0],
                 lat=item.location.coordinates[1], accuracy_m=item.accuracy_m,
                 created_at=item.created_at, received_at=self.now, updated_at=self.now,
@@ -297,12 +300,13 @@ class Outcome:
 
 
 def apply_batch(session: Session, device_id: str, raw_items: list, now: datetime,
-                router_for: Callable[[Walk], MunicipalRouter]) -> Outcome:
-    """Apply and commit the batch."""
+                router_for: Callable[[Walk], MunicipalRouter],
+                recorded_by: int | None = None) -> Outcome:
+    """Apply and commit the batch. recorded_by: the official whose scribe device sent it."""
     validated = _validate(raw_items)
     for attempt in range(RETRIES):
         try:
-            batch = Batch(session, device_id, now, router_for)
+            batch = Batch(session, device_id, now, router_for, recorded_by)
             results = batch.apply(validated)
             dept_ids = {r.comment.department_id for r in results if r.comment is not None}
             departments = {

@@ -30,6 +30,7 @@ def sync():
     outcome = apply_batch(
         session, device.id, items, utcnow(),
         router_for=lambda walk: router_cache.router_for(session, walk.municipality),
+        recorded_by=device.user_id,
     )
     for photo_id in outcome.removed_photos:
         photos.delete(current_app.config["PHOTO_FOLDER"], photo_id)

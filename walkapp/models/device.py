@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from walkapp.models.base import Base, UTCDateTime, utcnow
@@ -24,9 +24,14 @@ class Device(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Scribe mode: an official's phone pinning for residents without a smartphone. Its pins
+    # are marked as recorded by this user (walkapp/scribe.py); None for a resident's phone.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), nullable=True, index=True)
 
     @classmethod
-    def issue(cls) -> tuple[Device, str]:
+    def issue(cls, user_id: int | None = None) -> tuple[Device, str]:
         """A new device and its token; the token is shown once and never stored."""
         token = secrets.token_urlsafe(32)
-        return cls(id=secrets.token_urlsafe(16), token_hash=hash_token(token)), token
+        return cls(id=secrets.token_urlsafe(16), token_hash=hash_token(token),
+                   user_id=user_id), token

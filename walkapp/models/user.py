@@ -30,6 +30,8 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while an invited user has not chosen a password yet (walkapp/invites.py).
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     municipality: Mapped[Municipality] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -38,8 +40,9 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:
         return self.active
 
-    def set_password(self, password: str) -> None:
+    def set_password(self, password: str, now: datetime | None = None) -> None:
         self.password_hash = generate_password_hash(password)
+        self.password_set_at = now or utcnow()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
