@@ -53,6 +53,22 @@ def database_url(request, tmp_path_factory):
     admin.dispose()
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request, tmp_path):
+    """A database of its own with no tables at all, for first-run tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"walkapp_empty_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def make_test_app(database_url: str, instance_dir, **overrides):
     config = {
         "TESTING": True,

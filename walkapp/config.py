@@ -65,6 +65,12 @@ def defaults(instance: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",
+        # One-time set-password links for invited staff (walkapp/invites.py).
+        "INVITE_DAYS": float(env("WALKAPP_INVITE_DAYS") or 7),
+        # Base of the join links printed on posters; None = the address of the request.
+        "PUBLIC_URL": (env("WALKAPP_PUBLIC_URL") or "").rstrip("/") or None,
+        # The officials' live view of an open walk asks for new pins this often.
+        "LIVE_POLL_SECONDS": float(env("WALKAPP_LIVE_POLL_SECONDS") or 5),
         # For pages not tied to a municipality; each municipality has its own time zone.
         "DEFAULT_TIMEZONE": env("WALKAPP_DEFAULT_TIMEZONE") or "Europe/Stockholm",
         "SESSION_COOKIE_HTTPONLY": True,
