@@ -274,3 +274,33 @@ def comment_item(**overrides) -> dict:
     }
     item.update(overrides)
     return item
+
+
+# --- signed-in staff and their forms ------------------------------------------------------
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token a page's form carries."""
+    import re
+
+    html = client.get(url).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
+
+
+def submit(client, url: str, data: dict | None = None, page: str | None = None, **kwargs):
+    """POST a form the way a browser does: with the CSRF token of the page it is on."""
+    return client.post(url, data={"csrf_token": csrf_token(client, page or url),
+                                  **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def sign_in(client, make_user):
+    """Sign the test client in as a new user of the test world; returns their e-mail."""
+    def do(role: str = "official", department: str | None = None) -> str:
+        if role == "department" and department is None:
+            department = "streets"
+        email, password = make_user(role, department=department)
+        resp = submit(client, "/login", {"email": email, "password": password})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return email
+    return do

@@ -9,6 +9,9 @@ from shapely.geometry import shape
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from walkapp import checks
+from walkapp.checks import FieldError
+from walkapp.labels import N_
 from walkapp.models import Department, ServiceArea
 from walkapp.router_cache import areas_changed
 from walkapp.routing import InvalidAreaError, geodesic_area_m2, validate_area_geometry
@@ -88,3 +91,22 @@ def replace_areas(session: Session, dept: Department, areas: list[ParsedArea],
                                 area_m2=geodesic_area_m2(a.geometry)))
     areas_changed(dept.municipality)
     return len(areas)
+
+
+def update_area(session: Session, area: ServiceArea, *, name: str,
+                categories: list[str] | None, priority) -> None:
+    """Rename an area, set the categories it accepts (None = all) and its priority."""
+    name = checks.text(name, "name")
+    if categories is not None and not categories:
+        raise FieldError("categories", N_("Choose at least one category, or accept every "
+                                          "category."))
+    area.name, area.categories = name, categories
+    area.priority = checks.whole_number(priority, "priority", -1000, 1000)
+    areas_changed(area.department.municipality)
+    session.flush()
+
+
+def delete_area(session: Session, area: ServiceArea) -> None:
+    areas_changed(area.department.municipality)
+    session.delete(area)
+    session.flush()

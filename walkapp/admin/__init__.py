@@ -5,4 +5,11 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from walkapp.admin import routes  # noqa: E402, F401
+from walkapp.admin import (  # noqa: E402, F401
+    areas,
+    categories,
+    departments,
+    municipality,
+    routes,
+    users,
+)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from walkapp.auth import routes  # noqa: E402, F401
+from walkapp.auth import routes, set_password  # noqa: E402, F401

@@ -17,7 +17,9 @@ login_manager.login_message = None
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A deactivated account is signed out at its next request, not when its session ends.
+    return user if user is not None and user.active else None
 
 
 def _safe_next(target: str | None) -> str:
