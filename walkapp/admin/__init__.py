@@ -5,6 +5,12 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
+
+@bp.app_template_filter("area_size")
+def area_size(m2: float) -> str:
+    """m² below a hectare, km² above (with the decimals that matter)."""
+    return f"{m2:,.0f} m²".replace(",", "\u00a0") if m2 < 10_000 else f"{m2 / 1e6:.2f} km²"
+
 from walkapp.admin import (  # noqa: E402, F401
     areas,
     categories,

@@ -97,7 +97,8 @@ def _overview(upload: UploadForm, status: int = 200):
                  "properties": {"name": a.name, "department": a.department.name,
                                 "department_id": a.department_id, "priority": a.priority,
                                 "url": url_for("admin.edit_area", area_id=a.id)}}
-                for a in areas]
+                # largest first, so the small areas lie on top and can be clicked
+                for a in sorted(areas, key=lambda a: -a.area_m2)]
     boundary = current_user.municipality.boundary
     return render_template(
         "admin/areas.html", areas=areas, form=upload, cats=cats, hints=UPLOAD_HINTS,

@@ -22,7 +22,7 @@ class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"))
     kind = RadioField(_l("Kind"))
     email = EmailField(_l("Contact e-mail"))
-    language = SelectField(_l("Language of its messages"))
+    language = SelectField(_l("Language of its messages"), default="")
     active = BooleanField(_l("Active (receives inputs)"), default=True)
     submit = SubmitField(_l("Save"))
 

@@ -31,7 +31,7 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"))
     role = RadioField(_l("Role"))
     department = SelectField(_l("Department (for department staff)"), coerce=optional_int)
-    language = SelectField(_l("Language of the staff pages"))
+    language = SelectField(_l("Language of the staff pages"), default="")
     submit = SubmitField(_l("Save"))
 
     def fill_choices(self, municipality_id: int) -> None:

@@ -96,6 +96,8 @@ class Comment(Base):
     )
 
     merged_into: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+    # Scribe mode: the official who pinned this for a resident.
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
 
     @property
     def editable(self) -> bool:

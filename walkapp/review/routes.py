@@ -41,7 +41,7 @@ def walk(join_code: str):
     comments = db.session.scalars(
         visible_comments().where(Comment.walk_id == walk.id)
         .options(selectinload(Comment.photos), selectinload(Comment.category),
-                 selectinload(Comment.department))
+                 selectinload(Comment.department), selectinload(Comment.recorded_by))
         .order_by(Comment.created_at)).all()
     return render_template("review/walk.html", walk=walk, comments=comments)
 
