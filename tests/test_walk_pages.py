@@ -95,7 +95,7 @@ def test_geometry_can_be_uploaded(app, official):
                                                              [1500100, 6300000],
                                                              [1500100, 6300100],
                                                              [1500000, 6300000]]]})},
-     "area", "projection"),
+     "area", "WGS84"),
     ({"status": "closed"}, "status", None),  # a new walk cannot start closed
 ])
 def test_bad_input_is_refused_next_to_the_field(app, official, overrides, field, text):
