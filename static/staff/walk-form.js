@@ -29,6 +29,11 @@ function start() {
     drawRectangle: true, drawCircle: false, drawCircleMarker: false, drawText: false,
     cutPolygon: false, rotateMode: false, editMode: true, dragMode: true, removalMode: true,
   });
+  // Geoman titles the button's container, not the button: give each button its name.
+  for (const a of el.querySelectorAll('.leaflet-buttons-control-button')) {
+    const holder = a.closest('[title]');
+    if (holder) a.setAttribute('aria-label', holder.title);
+  }
   const layers = { area: null, route: null, meeting: null };
   const fields = { area: $('area'), route: $('route') };
   const lat = $('meeting_lat');

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired
 
 from walkapp import labels, organisation
 from walkapp.access import ADMINS, roles_required
@@ -19,7 +20,7 @@ from walkapp.webforms import choices, show_error
 
 
 class DepartmentForm(FlaskForm):
-    name = StringField(_l("Name"))
+    name = StringField(_l("Name"), validators=[DataRequired()])
     kind = RadioField(_l("Kind"))
     email = EmailField(_l("Contact e-mail"))
     language = SelectField(_l("Language of its messages"), default="")

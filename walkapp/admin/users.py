@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired
 
 from walkapp import accounts, invites, labels
 from walkapp.access import ADMINS, roles_required
@@ -27,8 +28,8 @@ ROLE_HINTS = {
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"))
-    email = EmailField(_l("E-mail"))
+    name = StringField(_l("Name"), validators=[DataRequired()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired()])
     role = RadioField(_l("Role"))
     department = SelectField(_l("Department (for department staff)"), coerce=optional_int)
     language = SelectField(_l("Language of the staff pages"), default="")

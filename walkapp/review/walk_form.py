@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField, TimeField
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional
 
 from walkapp import labels, walks
 from walkapp.access import OFFICIALS, roles_required
@@ -26,8 +26,8 @@ GEOJSON_FILES = ".geojson,.json,application/geo+json"
 
 
 class WalkForm(FlaskForm):
-    title = StringField(_l("Title"))
-    locality = StringField(_l("Locality"))
+    title = StringField(_l("Title"), validators=[DataRequired()])
+    locality = StringField(_l("Locality"), validators=[DataRequired()])
     date = DateField(_l("Date"), validators=[Optional()])
     time = TimeField(_l("Starts at"), validators=[Optional()])
     meeting_point = StringField(_l("Meeting point"))
