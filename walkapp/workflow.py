@@ -10,12 +10,12 @@ onto Open311's open/closed: see OPEN and CLOSED.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from walkapp.checks import FieldError
 from walkapp.history import Actor, record
 from walkapp.labels import N_
 from walkapp.models import Comment, StatusChange
@@ -35,17 +35,9 @@ DEPARTMENT_MOVES: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass
-class WorkflowError(ValueError):
+class WorkflowError(FieldError):
     """A move that is not allowed. field names the form field at fault; message is a msgid
     (translated by the web layer) with %(name)s placeholders filled from params."""
-
-    field: str
-    message: str
-    params: dict = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message % self.params if self.params else self.message
 
 
 def allowed_moves(status: str) -> frozenset[str]:
