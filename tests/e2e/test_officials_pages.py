@@ -165,9 +165,12 @@ def test_plan_a_walk_print_the_poster_invite_and_upload(page, server, e2e_app, s
     page.wait_for_function("() => window.__mapReady === true")
     assert_accessible(page)
 
-    # --- every other admin page
+    # --- every other new page, on a small phone (= 640 px at 200% zoom)
+    page.set_viewport_size({"width": 320, "height": 568})
     for path in ("/admin/", "/admin/users", "/admin/departments", "/admin/departments/new",
-                 "/admin/categories", "/admin/categories/new", "/admin/municipality"):
+                 "/admin/categories", "/admin/categories/new", "/admin/municipality",
+                 "/admin/areas", f"/review/walks/{code}/edit", f"/review/walks/{code}/poster",
+                 f"/review/walks/{code}"):
         page.goto(server.url + path)
         assert_accessible(page)
 
