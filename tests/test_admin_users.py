@@ -169,3 +169,16 @@ def test_admins_only_see_their_own_municipality(app, client, world, sign_in):
     assert client.get(f"/admin/users/{stranger_id}").status_code == 404
     resp = submit(client, f"/admin/users/{stranger_id}/active", page="/admin/users")
     assert resp.status_code == 404
+
+
+def test_forms_and_buttons_need_the_csrf_token(app, client, world, sign_in):
+    from walkapp.models import Device
+
+    sign_in("admin")
+    resp = client.post("/admin/users/new", data={"name": "N", "email": "n@example.org",
+                                                 "role": "official"})
+    assert resp.status_code == 400
+    assert client.post("/review/walks/ASEDA7/scribe").status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "n@example.org")) is None
+        assert db.session.scalar(select(Device)) is None
