@@ -38,3 +38,21 @@ def body_first() -> None:
     signed-in user is loaded again on next use."""
     db.session.rollback()
     request.form  # noqa: B018  (reads and parses the whole body now)
+
+
+def save(form: Form, write, aliases: dict[str, str] | None = None) -> bool:
+    """Run a domain write (it flushes); commit and return True, or roll back, show its
+    FieldError on the form and return False: nothing is half-written."""
+    try:
+        write()
+    except FieldError as err:
+        db.session.rollback()
+        show_error(form, err, aliases)
+        return False
+    db.session.commit()
+    return True
+
+
+def status(form: Form) -> int:
+    """400 for a form shown again with errors, else 200."""
+    return 400 if form.errors or form.form_errors else 200

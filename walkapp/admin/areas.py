@@ -25,11 +25,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from walkapp import areas as area_ops
 from walkapp.access import ADMINS, roles_required
 from walkapp.admin import bp
-from walkapp.checks import FieldError
 from walkapp.extensions import db
 from walkapp.geo import to_geojson
 from walkapp.models import Category, Department, ServiceArea
-from walkapp.webforms import body_first, optional_int, show_error
+from walkapp.webforms import body_first, optional_int, save, status
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -149,19 +148,11 @@ def edit_area(area_id: int):
     # Slugs an import named that no category has (yet) stay visible and can be unticked.
     form.categories.choices = [*cats.items()] + [
         (slug, slug) for slug in (area.categories or []) if slug not in cats]
-    if form.validate_on_submit():
-        try:
-            area_ops.update_area(db.session, area, name=form.name.data,
-                                 categories=None if form.every_category.data
-                                 else list(form.categories.data),
-                                 priority=form.priority.data)
-        except FieldError as err:
-            db.session.rollback()
-            show_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("The area is saved."))
-            return redirect(url_for("admin.areas"))
+    if form.validate_on_submit() and save(form, lambda: area_ops.update_area(
+            db.session, area, name=form.name.data, priority=form.priority.data,
+            categories=None if form.every_category.data else list(form.categories.data))):
+        flash(_("The area is saved."))
+        return redirect(url_for("admin.areas"))
     return render_template(
         "admin/area.html", form=form, area=area, hints=AREA_HINTS,
         title=_("%(area)s (%(department)s)", area=area.name, department=area.department.name),
@@ -169,7 +160,7 @@ def edit_area(area_id: int):
         geojson={"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": to_geojson(area.geometry),
              "properties": {"name": area.name, "department_id": area.department_id}}]}), \
-        400 if form.errors or form.form_errors else 200
+        status(form)
 
 
 @bp.post("/areas/<int:area_id>/delete")

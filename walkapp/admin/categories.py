@@ -14,10 +14,9 @@ from wtforms.validators import Optional
 from walkapp import organisation
 from walkapp.access import ADMINS, roles_required
 from walkapp.admin import bp
-from walkapp.checks import FieldError
 from walkapp.extensions import db
 from walkapp.models import Category, Comment
-from walkapp.webforms import show_error
+from walkapp.webforms import save, status
 
 
 class CategoryForm(FlaskForm):
@@ -48,23 +47,17 @@ def _title(cat: Category) -> str:
 
 
 def _save(form: CategoryForm, cat: Category | None):
-    try:
-        organisation.save_category(
+    if save(form, lambda: organisation.save_category(
             db.session, current_user.municipality, cat, slug=form.slug.data,
             sv=form.label_sv.data, da=form.label_da.data, en=form.label_en.data,
-            sort_order=form.sort_order.data)
-    except FieldError as err:
-        db.session.rollback()
-        show_error(form, err)
-        return None
-    db.session.commit()
-    return redirect(url_for("admin.categories"))
+            sort_order=form.sort_order.data)):
+        return redirect(url_for("admin.categories"))
+    return None
 
 
-def _page(form, title, status_ok=200, cat=None):
+def _page(form, title, cat=None):
     return render_template("admin/category.html", form=form, title=title, category=cat,
-                           back=url_for("admin.categories"), hints=HINTS), \
-        400 if form.errors or form.form_errors else status_ok
+                           back=url_for("admin.categories"), hints=HINTS), status(form)
 
 
 @bp.get("/categories")
@@ -104,13 +97,8 @@ def edit_category(cat_id: int):
 @roles_required(*ADMINS)
 def delete_category(cat_id: int):
     cat = _category(cat_id)
-    try:
-        organisation.delete_category(db.session, cat)
-    except FieldError as err:
-        db.session.rollback()
-        form = CategoryForm(obj=cat)
-        form.slug.render_kw = {"readonly": True}
-        show_error(form, err)
+    form = CategoryForm(obj=cat)
+    form.slug.render_kw = {"readonly": True}
+    if not save(form, lambda: organisation.delete_category(db.session, cat)):
         return _page(form, _title(cat), cat=cat)
-    db.session.commit()
     return redirect(url_for("admin.categories"))

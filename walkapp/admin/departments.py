@@ -13,10 +13,9 @@ from wtforms.validators import DataRequired
 from walkapp import labels, organisation
 from walkapp.access import ADMINS, roles_required
 from walkapp.admin import bp
-from walkapp.checks import FieldError
 from walkapp.extensions import db
 from walkapp.models import Department, ServiceArea
-from walkapp.webforms import choices, show_error
+from walkapp.webforms import choices, save, status
 
 
 class DepartmentForm(FlaskForm):
@@ -44,17 +43,12 @@ def _department(dept_id: int) -> Department:
 
 
 def _save(form: DepartmentForm, dept: Department | None):
-    try:
-        organisation.save_department(
+    if save(form, lambda: organisation.save_department(
             db.session, current_user.municipality, dept, name=form.name.data,
             kind=form.kind.data, email_address=form.email.data,
-            language=form.language.data or None, active=form.active.data)
-    except FieldError as err:
-        db.session.rollback()
-        show_error(form, err, {"slug": "name"})
-        return None
-    db.session.commit()
-    return redirect(url_for("admin.departments"))
+            language=form.language.data or None, active=form.active.data), {"slug": "name"}):
+        return redirect(url_for("admin.departments"))
+    return None
 
 
 @bp.get("/departments")
@@ -78,8 +72,7 @@ def new_department():
     if form.validate_on_submit() and (done := _save(form, None)):
         return done
     return render_template("admin/edit.html", form=form, title=_("New department or body"),
-                           back=url_for("admin.departments"), hints=HINTS), \
-        400 if form.errors or form.form_errors else 200
+                           back=url_for("admin.departments"), hints=HINTS), status(form)
 
 
 @bp.route("/departments/<int:dept_id>", methods=["GET", "POST"])
@@ -92,5 +85,4 @@ def edit_department(dept_id: int):
     if form.validate_on_submit() and (done := _save(form, dept)):
         return done
     return render_template("admin/edit.html", form=form, title=dept.name,
-                           back=url_for("admin.departments"), hints=HINTS), \
-        400 if form.errors or form.form_errors else 200
+                           back=url_for("admin.departments"), hints=HINTS), status(form)

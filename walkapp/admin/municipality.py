@@ -13,10 +13,9 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField
 from walkapp import checks, labels, organisation
 from walkapp.access import ADMINS, roles_required
 from walkapp.admin import bp
-from walkapp.checks import FieldError
 from walkapp.extensions import db
 from walkapp.models import Department
-from walkapp.webforms import body_first, optional_int, show_error
+from walkapp.webforms import body_first, optional_int, save, status
 
 
 class SettingsForm(FlaskForm):
@@ -54,23 +53,18 @@ def municipality():
         Department.municipality_id == muni.id, Department.active.is_(True))
         .order_by(Department.name))
     form.fallback_department.choices = [(d.id, d.name) for d in depts]
-    if form.validate_on_submit():
+    def write():
         upload = form.boundary.data
-        try:
-            boundary = checks.geometry(upload.read() if upload else None, "boundary",
-                                       ("Polygon", "MultiPolygon"))
-            organisation.update_settings(
-                db.session, muni, name=form.name.data, timezone=form.timezone.data,
-                language=form.language.data, response_days=form.response_days.data,
-                fallback_department_id=form.fallback_department.data, boundary=boundary)
-        except FieldError as err:
-            db.session.rollback()
-            show_error(form, err, {"fallback_department": "fallback_department"})
-        else:
-            db.session.commit()
-            flash(_("The settings are saved."))
-            return redirect(url_for("admin.municipality"))
+        boundary = checks.geometry(upload.read() if upload else None, "boundary",
+                                   ("Polygon", "MultiPolygon"))
+        organisation.update_settings(
+            db.session, muni, name=form.name.data, timezone=form.timezone.data,
+            language=form.language.data, response_days=form.response_days.data,
+            fallback_department_id=form.fallback_department.data, boundary=boundary)
+
+    if form.validate_on_submit() and save(form, write):
+        flash(_("The settings are saved."))
+        return redirect(url_for("admin.municipality"))
     return render_template("admin/edit.html", form=form, title=_("Municipality settings"),
                            back=url_for("admin.index"), hints=HINTS,
-                           enctype="multipart/form-data"), \
-        400 if form.errors or form.form_errors else 200
+                           enctype="multipart/form-data"), status(form)

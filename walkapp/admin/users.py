@@ -15,10 +15,9 @@ from wtforms.validators import DataRequired
 from walkapp import accounts, invites, labels
 from walkapp.access import ADMINS, roles_required
 from walkapp.admin import bp
-from walkapp.checks import FieldError
 from walkapp.extensions import db
 from walkapp.models import Department, User, utcnow
-from walkapp.webforms import choices, optional_int, show_error
+from walkapp.webforms import choices, optional_int, save, status
 
 ROLE_HINTS = {
     "admin": _l("Users, departments, service areas, categories and settings."),
@@ -78,24 +77,17 @@ def users():
 def invite_user():
     form = UserForm()
     form.fill_choices(current_user.municipality_id)
-    if form.validate_on_submit():
-        try:
-            user = accounts.invite(
-                db.session, current_user.municipality, name=form.name.data,
-                email=form.email.data, role=form.role.data,
-                department_id=form.department.data, language=form.language.data or None)
-        except FieldError as err:
-            db.session.rollback()
-            show_error(form, err)
-        else:
-            db.session.commit()
-            return link_page(user, 201)
+    made = []
+    if form.validate_on_submit() and save(form, lambda: made.append(accounts.invite(
+            db.session, current_user.municipality, name=form.name.data,
+            email=form.email.data, role=form.role.data,
+            department_id=form.department.data, language=form.language.data or None))):
+        return link_page(made[0], 201)
     form.submit.label.text = _("Invite")
     return render_template("admin/edit.html", form=form, title=_("Invite a user"),
                            back=url_for("admin.users"),
                            intro=_("The new user gets a one-time link to choose a password. "
-                                   "You will see the link on the next page.")), \
-        400 if form.errors or form.form_errors else 200
+                                   "You will see the link on the next page.")), status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -103,20 +95,12 @@ def invite_user():
 def edit_user(user_id: int):
     user = _user(user_id)
     form = _form_for(user)
-    if form.validate_on_submit():
-        try:
-            accounts.update(db.session, user, current_user, name=form.name.data,
-                            email=form.email.data, role=form.role.data,
-                            department_id=form.department.data,
-                            language=form.language.data or None)
-        except FieldError as err:
-            db.session.rollback()
-            show_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user.html", form=form, user=user), \
-        400 if form.errors or form.form_errors else 200
+    if form.validate_on_submit() and save(form, lambda: accounts.update(
+            db.session, user, current_user, name=form.name.data, email=form.email.data,
+            role=form.role.data, department_id=form.department.data,
+            language=form.language.data or None)):
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", form=form, user=user), status(form)
 
 
 def _form_for(user: User) -> UserForm:
@@ -130,14 +114,10 @@ def _form_for(user: User) -> UserForm:
 @roles_required(*ADMINS)
 def toggle_user(user_id: int):
     user = _user(user_id)  # the CSRF token is checked for every POST (CSRFProtect)
-    try:
-        accounts.set_active(db.session, user, current_user, not user.active)
-    except FieldError as err:
-        db.session.rollback()
-        form = _form_for(user)
-        show_error(form, err)
+    form = _form_for(user)
+    if not save(form, lambda: accounts.set_active(db.session, user, current_user,
+                                                  not user.active)):
         return render_template("admin/user.html", form=form, user=user), 400
-    db.session.commit()
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 

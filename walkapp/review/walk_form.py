@@ -15,12 +15,11 @@ from wtforms.validators import DataRequired, Optional
 
 from walkapp import labels, walks
 from walkapp.access import OFFICIALS, roles_required
-from walkapp.checks import FieldError
 from walkapp.extensions import db
 from walkapp.geo import to_geojson
 from walkapp.models import Walk, utcnow
 from walkapp.review import bp
-from walkapp.webforms import body_first, show_error
+from walkapp.webforms import body_first, save, status
 
 GEOJSON_FILES = ".geojson,.json,application/geo+json"
 
@@ -90,7 +89,7 @@ def _form_page(form: WalkForm, walk: Walk | None):
     hints["time"] = _("Local time in %(zone)s.", zone=muni.timezone)
     title = _("Edit the walk") if walk else _("New walk")
     return render_template("review/walk_form.html", form=form, walk=walk, title=title,
-                           hints=hints), 400 if form.errors or form.form_errors else 200
+                           hints=hints), status(form)
 
 
 def _handle(form: WalkForm, walk: Walk | None):
@@ -104,15 +103,13 @@ def _handle(form: WalkForm, walk: Walk | None):
         meeting_lon=form.meeting_lon.data, meeting_lat=form.meeting_lat.data,
         area=_text_or_file(form.area.data, form.area_file.data),
         route=_text_or_file(form.route.data, form.route_file.data), status=form.status.data)
-    try:
-        saved = walks.save_walk(db.session, current_user.municipality, data, utcnow(), walk)
-    except FieldError as err:
-        db.session.rollback()
-        show_error(form, err)
+    saved = []
+    if not save(form, lambda: saved.append(walks.save_walk(
+            db.session, current_user.municipality, data, utcnow(), walk))):
         return _form_page(form, walk)
-    db.session.commit()
-    flash(_("The walk is saved. Its join code is %(code)s.", code=saved.join_code))
-    return redirect(url_for("review.walk", join_code=saved.join_code))
+    code = saved[0].join_code
+    flash(_("The walk is saved. Its join code is %(code)s.", code=code))
+    return redirect(url_for("review.walk", join_code=code))
 
 
 @bp.route("/walks/new", methods=["GET", "POST"])
