@@ -2,6 +2,7 @@
 every few seconds (no long-lived connection holds a worker), a count, a map and a list."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import format_datetime, get_locale
@@ -21,13 +22,28 @@ from walkapp.review.walk_form import own_walk
 PAGE = 200
 
 
-def live_item(c: Comment, lang: str) -> dict:
-    """What an official needs to see at a glance; words in their language, time local."""
+class Words:
+    """Labels in the reader's language, looked up once per poll rather than once per pin."""
+
+    def __init__(self, lang: str):
+        self.lang, self._cache = lang, {}
+
+    def __call__(self, group: str, value: str) -> str:
+        key = (group, value)
+        if key not in self._cache:
+            self._cache[key] = label(group, value)
+        return self._cache[key]
+
+
+def live_item(c: Comment, words: Words, zone: ZoneInfo) -> dict:
+    """What an official needs to see at a glance; words in their language, time local (the
+    time of day: a live view shows one walk's day)."""
     return {
-        "id": str(c.id), "kind": c.kind, "kind_label": label("kind", c.kind),
-        "category": c.category.label(lang), "text": c.text,
-        "time": format_datetime(c.created_at, "short"), "created_at": c.created_at.isoformat(),
-        "lat": c.lat, "lon": c.lon, "status": label("status", c.status),
+        "id": str(c.id), "kind": c.kind, "kind_label": words("kind", c.kind),
+        "category": c.category.label(words.lang), "text": c.text,
+        "time": c.created_at.astimezone(zone).strftime("%H:%M"),
+        "created_at": c.created_at.isoformat(), "lat": c.lat, "lon": c.lon,
+        "status": words("status", c.status),
         "department": c.department.name if c.department else None,
         "photos": sum(1 for p in c.photos if p.stored_at is not None),
         "recorded_by": c.recorded_by.name if c.source == "scribe" and c.recorded_by else None,
@@ -70,8 +86,8 @@ def live_json(join_code: str):
     settled = [c for c in page if c.changed_at <= horizon]
     cursor = encode_cursor(settled[-1].changed_at, settled[-1].id) if settled else since
     total = db.session.scalar(base.with_only_columns(func.count()).order_by(None))
-    lang = str(get_locale() or "en")
-    resp = jsonify({"comments": [live_item(c, lang) for c in page], "cursor": cursor,
+    words, zone = Words(str(get_locale() or "en")), ZoneInfo(walk.municipality.timezone)
+    resp = jsonify({"comments": [live_item(c, words, zone) for c in page], "cursor": cursor,
                     "has_more": more and bool(settled), "total": total,
                     "as_of": format_datetime(utcnow(), "HH:mm:ss")})
     resp.cache_control.no_store = True
