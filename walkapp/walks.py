@@ -99,18 +99,23 @@ def save_walk(session: Session, muni: Municipality, data: WalkInput, now: dateti
         walk = Walk(municipality=muni, join_code=new_join_code(session), created_at=now)
         session.add(walk)
     if data.status != walk.status:
-        walk.closed_at = now if data.status == "closed" else None
+        _move(walk, data.status, now)
     walk.title, walk.locality, walk.starts_at = title, locality, starts_at
     walk.meeting_point = meeting
     walk.meeting_lon, walk.meeting_lat = spot if spot else (None, None)
-    walk.area, walk.route, walk.status = area, route, data.status
+    walk.area, walk.route = area, route
     session.flush()
     return walk
+
+
+def _move(walk: Walk, status: str, now: datetime) -> None:
+    """Closing stamps closed_at (pins made later are refused); opening again clears it."""
+    walk.status = status
+    walk.closed_at = now if status == "closed" else None
 
 
 def set_status(session: Session, walk: Walk, status: str, now: datetime) -> None:
     if status not in MOVES.get(walk.status, ()):
         raise FieldError("status", N_("This walk cannot move to that status."))
-    walk.status = status
-    walk.closed_at = now if status == "closed" else None
+    _move(walk, status, now)
     session.flush()

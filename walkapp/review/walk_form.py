@@ -65,15 +65,17 @@ def own_walk(join_code: str) -> Walk:
     return walk
 
 
+def _as_text(geom) -> str:
+    return json.dumps(to_geojson(geom)) if geom is not None else ""
+
+
 def _initial(walk: Walk) -> dict:
-    tz = walk.municipality.timezone
-    day, at = walks.to_local(walk.starts_at, tz)
-    as_text = lambda g: json.dumps(to_geojson(g)) if g is not None else ""  # noqa: E731
+    day, at = walks.to_local(walk.starts_at, walk.municipality.timezone)
     return {"title": walk.title, "locality": walk.locality, "date": day, "time": at,
             "meeting_point": walk.meeting_point,
             "meeting_lat": "" if walk.meeting_lat is None else f"{walk.meeting_lat:.6f}",
             "meeting_lon": "" if walk.meeting_lon is None else f"{walk.meeting_lon:.6f}",
-            "status": walk.status, "area": as_text(walk.area), "route": as_text(walk.route)}
+            "status": walk.status, "area": _as_text(walk.area), "route": _as_text(walk.route)}
 
 
 def _text_or_file(text: str | None, upload) -> str | None:
