@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 
 from walkapp import labels
@@ -82,10 +82,22 @@ def select_timezone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def label(group: str, value: str | None) -> str:
     """A stored value (kind, status, role…) in the reader's language."""
     text = labels.msgid(group, value)
     return gettext(text) if text else ""
+
+
+def workflow_error(err) -> str:
+    """A walkapp.workflow.WorkflowError in the reader's language, statuses as labels."""
+    from walkapp.workflow import STATUS_PARAMS
+
+    params = {k: label("status", v) if k in STATUS_PARAMS else v for k, v in err.params.items()}
+    return gettext(err.message, **params)
 
 
 def localtime(value, fmt: str = "short") -> str:
@@ -108,6 +120,4 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _lang():
-        from flask_babel import get_locale
-
-        return {"lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
+        return {"lang": current_language()}
