@@ -5,6 +5,7 @@ PostgreSQL) every database-backed test runs a second time on a fresh PostgreSQL 
 """
 
 import os
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import shapely
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from walkapp import create_app, router_cache
 from walkapp.extensions import db, limiter
@@ -197,7 +199,9 @@ def make_user(app, world):
             user = User(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org",
                         name=role.title(), role=role, municipality_id=world["municipality_id"],
                         department_id=world["departments"][department] if department else None)
-            user.set_password(password)
+            # A cheap hash: scrypt's cost would dominate the many sign-ins of the role tests;
+            # check_password reads the method from the hash, so sign-in works the same.
+            user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
             db.session.add(user)
             db.session.commit()
             return user.email, password
@@ -258,3 +262,39 @@ def comment_item(**overrides) -> dict:
     }
     item.update(overrides)
     return item
+
+
+# --- staff signed in through the real sign-in form (CSRF on) --------------------------------
+
+def csrf_token(client, url: str = "/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
+
+
+class Staff:
+    """A signed-in browser session: `post` adds the session's CSRF token to every form."""
+
+    def __init__(self, client, token: str):
+        self.client, self.token = client, token
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, **kwargs):
+        return self.client.post(url, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def sign_in(app, make_user):
+    """sign_in(role, department=None, lang="en") → Staff, each with its own cookie jar."""
+    def login(role="department", department=None, lang="en") -> Staff:
+        email, password = make_user(role, department=department)
+        client = app.test_client()
+        client.get(f"/login?lang={lang}")  # the session remembers the language
+        token = csrf_token(client)
+        resp = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": token})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return Staff(client, token)
+    return login

@@ -80,8 +80,9 @@ def _unchanged_since(comment: Comment, expected: str | None) -> None:
 
 
 def _text(value: str | None, field_name: str, missing: str | None) -> str | None:
-    """The text stripped; WorkflowError if it is required and blank, or too long."""
-    text = (value or "").strip()
+    """The text stripped, line ends as \n (browsers send \r\n); WorkflowError if it is
+    required and blank, or too long."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text and missing:
         raise WorkflowError(field_name, missing)
     if len(text) > MAX_TEXT:
