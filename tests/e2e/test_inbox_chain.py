@@ -99,6 +99,8 @@ def test_pin_to_answer_and_back_to_the_phone(phone, page, browser, server, clerk
         # The walk's public page, signed out, on a phone.
         public = browser.new_context(locale="da-DK", viewport={"width": 320, "height": 640})
         reader = public.new_page()
+        fetched = []
+        reader.on("request", lambda r: fetched.append(r.url))
         reader.goto(server.url + "/p/ASEDA7")
         reader.wait_for_selector("#map[data-ready]")
         item = reader.locator("li.result", has_text=text)
@@ -106,6 +108,12 @@ def test_pin_to_answer_and_back_to_the_phone(phone, page, browser, server, clerk
         assert "Vi byter armaturen vecka 24." in item.inner_text()
         assert serious_violations(reader) == []
         assert fits(reader, 320)
+        # Our own origin only (tiles too), and no JSON loaded: the page carries its data.
+        assert all(u.startswith(server.url + "/") for u in fetched), fetched
+        assert not [u for u in fetched if "/api/" in u or u.endswith(".json")], fetched
+        reader.emulate_media(media="print")  # the printout: the list without map or menus
+        assert reader.locator("#map").is_hidden() and item.is_visible()
+        assert reader.locator(".print-only").is_visible()
         public.close()
     finally:
         staff.close()
