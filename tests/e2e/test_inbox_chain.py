@@ -38,6 +38,13 @@ def fits(page, width: int) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
+def watch(page, problems: list) -> None:
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+
+
 def test_pin_to_answer_and_back_to_the_phone(phone, page, browser, server, clerk):
     text = f"Gatlyktan vid busshållplatsen är trasig {uuid.uuid4().hex[:6]}"
     phone.join()
@@ -48,6 +55,8 @@ def test_pin_to_answer_and_back_to_the_phone(phone, page, browser, server, clerk
 
     staff = browser.new_context(locale="en-GB", viewport={"width": 320, "height": 640})
     desk = staff.new_page()
+    problems = []  # script errors, CSP refusals, failed loads: none on any of these pages
+    watch(desk, problems)
     try:
         desk.goto(server.url + "/login")
         desk.fill("#email", clerk[0])
@@ -101,6 +110,7 @@ def test_pin_to_answer_and_back_to_the_phone(phone, page, browser, server, clerk
         reader = public.new_page()
         fetched = []
         reader.on("request", lambda r: fetched.append(r.url))
+        watch(reader, problems)
         reader.goto(server.url + "/p/ASEDA7")
         reader.wait_for_selector("#map[data-ready]")
         item = reader.locator("li.result", has_text=text)
@@ -115,5 +125,6 @@ def test_pin_to_answer_and_back_to_the_phone(phone, page, browser, server, clerk
         assert reader.locator("#map").is_hidden() and item.is_visible()
         assert reader.locator(".print-only").is_visible()
         public.close()
+        assert problems == []
     finally:
         staff.close()

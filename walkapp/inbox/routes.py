@@ -10,7 +10,7 @@ from datetime import date
 from math import ceil
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from walkapp import workflow
-from walkapp.access import DEPARTMENT, roles_required, visible_comments
+from walkapp.access import DEPARTMENT, roles_required, visible_comment, visible_comments
 from walkapp.extensions import db
 from walkapp.history import Actor
 from walkapp.i18n import label, localdate, workflow_error
@@ -85,11 +85,7 @@ def index():
 
 def _load(comment_id: uuid.UUID, *, lock: bool = False) -> Comment:
     """One of the department's inputs, else 404 (never confirm another department's)."""
-    query = visible_comments(current_user).where(Comment.id == comment_id).options(*LOAD)
-    comment = db.session.scalar(query.with_for_update(of=Comment) if lock else query)
-    if comment is None:
-        abort(404)
-    return comment
+    return visible_comment(db.session, current_user, comment_id, lock=lock, options=LOAD)
 
 
 def _item_page(c: Comment, *, status: int = 200, form: str | None = None,
