@@ -87,9 +87,18 @@ def current_language() -> str:
 
 
 def label(group: str, value: str | None) -> str:
-    """A stored value (kind, status, role…) in the reader's language."""
+    """A stored value (kind, status, role…) in the reader's language.
+
+    Remembered for the request: a list of fifty inputs asks for the same few labels
+    hundreds of times, and each gettext call looks up the locale and catalogue anew."""
     text = labels.msgid(group, value)
-    return gettext(text) if text else ""
+    if not text:
+        return ""
+    cache = g.setdefault("_labels", {})
+    key = (str(get_locale()), text)  # force_locale (mail in a department's language) differs
+    if key not in cache:
+        cache[key] = gettext(text)
+    return cache[key]
 
 
 def workflow_error(err) -> str:

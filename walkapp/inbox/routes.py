@@ -14,8 +14,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import load_only, selectinload
 
 from walkapp import workflow
 from walkapp.access import DEPARTMENT, roles_required, visible_comment, visible_comments
@@ -41,6 +41,7 @@ def _choices() -> tuple[list[Category], list[Walk]]:
     categories = db.session.scalars(select(Category).where(Category.municipality_id == muni_id)
                                     .order_by(Category.sort_order, Category.slug)).all()
     walks = db.session.scalars(select(Walk).where(Walk.municipality_id == muni_id)
+                               .options(load_only(Walk.join_code, Walk.title, Walk.starts_at))
                                .order_by(Walk.starts_at.desc())).all()
     return list(categories), list(walks)
 
@@ -58,17 +59,17 @@ def _index_page(f: InboxFilters, categories, walks, *, status: int = 200,
     today = workflow.local_today(now, muni.timezone)
     overdue = overdue_for(today, muni)
     query = f.apply(visible_comments(current_user), overdue)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.scalar(query.with_only_columns(func.count()))
     pages = max(1, ceil(total / PAGE_SIZE))
     page = min(f.page, pages)
     rows = db.session.scalars(ordered(query, overdue).options(*LOAD)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     items = [views.summary(c, n, now, today, muni) for n, c in
              enumerate(rows, start=(page - 1) * PAGE_SIZE + 1)]
-    active = visible_comments(current_user).where(Comment.status.in_(workflow.ACTIVE))
-    counts = {"active": db.session.scalar(select(func.count()).select_from(active.subquery())),
-              "overdue": db.session.scalar(select(func.count()).select_from(
-                  active.where(overdue).subquery()))}
+    active, late = db.session.execute(
+        visible_comments(current_user).where(Comment.status.in_(workflow.ACTIVE))
+        .with_only_columns(func.count(), func.sum(case((overdue, 1), else_=0)))).one()
+    counts = {"active": active, "overdue": late or 0}
     return render_template(
         "inbox/index.html", f=f, items=items, total=total, page=page, pages=pages,
         counts=counts, categories=categories, walks=walks, today=today,
