@@ -74,6 +74,7 @@ def problems(resp) -> list[str]:
 
 def test_department_lands_on_its_inbox_and_sees_only_its_inputs(app, clerk, pins, device):
     mine = pins(2)
+    set_fields(app, mine[1], hidden_at=datetime.now(UTC), hidden_reason="Personuppgifter")
     theirs = comment_item(category="parks", location={"type": "Point", "coordinates": IN_PARK},
                           text="Parkens bänk är trasig")
     device.sync(theirs)
@@ -86,6 +87,9 @@ def test_department_lands_on_its_inbox_and_sees_only_its_inputs(app, clerk, pins
     assert "Sent to the department" in page and ">routed<" not in page
     assert "Question · Roads and traffic" in page and "Arrived" in page and " ago" in page
     assert 'href="/inbox/"' in page  # the staff menu links the inbox
+    assert page.count("Hidden from the public") == 1  # staff still see it, flagged
+    item = text(clerk.get(f"/inbox/{mine[1]}"))
+    assert "Hidden from the public by the officials." in item and "Personuppgifter" in item
 
 
 def test_sign_in_lands_on_the_inbox(client, make_user):
@@ -335,6 +339,7 @@ def test_note_stays_internal_and_answer_reaches_the_resident(app, clerk, pins, d
     assert "Ring entreprenören" not in str(feed)
     page = text(clerk.get(f"/inbox/{cid}"))
     assert "Internal note" in page and "Ring entreprenören" in page and "Public answer" in page
+    assert "Answered" in text(clerk.get("/inbox/"))
 
 
 def test_forms_need_csrf(app, clerk, pins):
