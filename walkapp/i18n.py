@@ -101,6 +101,12 @@ def label(group: str, value: str | None) -> str:
     return cache[key]
 
 
+def input_title(kind: str, category, status: str) -> str:
+    """Kind · category · status of an input, in the reader's language (map pins, links)."""
+    return " · ".join((label("kind", kind), category.label(current_language()),
+                       label("status", status)))
+
+
 def workflow_error(err) -> str:
     """A walkapp.workflow.WorkflowError in the reader's language, statuses as labels."""
     from walkapp.workflow import STATUS_PARAMS

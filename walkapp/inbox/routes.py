@@ -94,12 +94,13 @@ def _item_page(c: Comment, *, status: int = 200, form: str | None = None,
     muni = current_user.municipality
     now = utcnow()
     today = workflow.local_today(now, muni.timezone)
+    info = views.summary(c, 1, now, today, muni)
     return render_template(
-        "inbox/item.html", c=c, info=views.summary(c, None, now, today, muni),
+        "inbox/item.html", c=c, info=info,
         moves=sorted(workflow.allowed_moves(c.status), key=STATUSES.index),
         history=views.history(c), duplicates=views.duplicates(c, current_user),
         today=today, form=form, errors=errors or {}, values=values or {},
-        map_points=[views.map_point(views.summary(c, 1, now, today, muni))]), status
+        map_points=[views.map_point(info)]), status
 
 
 @bp.get("/<uuid:comment_id>")

@@ -17,7 +17,7 @@ from walkapp import workflow
 from walkapp.access import visible_comments
 from walkapp.extensions import db
 from walkapp.history import ROUTER
-from walkapp.i18n import current_language, label, localdate
+from walkapp.i18n import current_language, input_title, label, localdate
 from walkapp.labels import KIND, N_, STATUS
 from walkapp.models import Comment, Department, StatusChange
 from walkapp.workflow import WorkflowError
@@ -44,9 +44,7 @@ class Summary:
 
     @property
     def title(self) -> str:
-        """Kind · category · status, in the reader's language (map pins, link names)."""
-        return " · ".join((label("kind", self.c.kind), self.c.category.label(current_language()),
-                           label("status", self.c.status)))
+        return input_title(self.c.kind, self.c.category, self.c.status)
 
 
 def summary(c: Comment, n: int | None, now: datetime, today: date, muni) -> Summary:

@@ -1,9 +1,11 @@
+"""The walk's public results page: no sign-in, nothing that identifies a phone."""
+
 from flask import abort, g, redirect, render_template, url_for
 from sqlalchemy import select
 
 from walkapp.extensions import db
 from walkapp.geo import to_geojson
-from walkapp.i18n import current_language, label
+from walkapp.i18n import input_title
 from walkapp.models import Walk
 from walkapp.public import bp
 from walkapp.public_view import walk_results
@@ -20,10 +22,8 @@ def walk(join_code: str):
         abort(404)
     g.timezone = w.municipality.timezone  # dates in the municipality's zone
     results = walk_results(db.session, w)
-    lang = current_language()
     points = [{"n": i.n, "lat": i.lat, "lon": i.lon, "url": f"#item-{i.n}",
-               "title": " · ".join((f"{i.n}. {label('kind', i.kind)}", i.category.label(lang),
-                                    label("status", i.status))),
+               "title": f"{i.n}. {input_title(i.kind, i.category, i.status)}",
                "flag": "answered" if i.answered else ""} for i in results.inputs]
     return render_template("public/walk.html", w=w, results=results, points=points,
                            area=to_geojson(w.area))
