@@ -142,3 +142,53 @@ def test_a_duplicate_shows_the_primary_answer_in_its_residents_feed(app, ctx, wo
     feed = bob.get("/api/v1/devices/me/comments").get_json()["comments"]
     assert [(c["status"], c["merged"], [r["text"] for r in c["responses"]]) for c in feed] == [
         ("done", True, ["Lagat i dag."])]
+
+
+def test_note_and_answer(ctx, routed):
+    c = routed()
+    with pytest.raises(workflow.WorkflowError) as err:
+        workflow.add_note(db.session, c, "  ", CLERK, NOW)
+    assert err.value.field == "note"
+    note = workflow.add_note(db.session, c, " Ring Peab ", CLERK, NOW)
+    assert (note.action, note.note, note.public_text, c.answer) == ("note", "Ring Peab", None, None)
+    assert c.changed_at != NOW  # a note is not news for the resident
+    reply = workflow.answer(db.session, c, "Vi tittar på det.\n/Gata", CLERK, NOW)
+    assert (reply.action, reply.status, c.status) == ("answer", "routed", "routed")
+    assert c.answer == "Vi tittar på det.\n/Gata" and c.changed_at == NOW
+    c.status = "not_ours"
+    with pytest.raises(workflow.WorkflowError):
+        workflow.answer(db.session, c, "Hej", CLERK, NOW)
+
+
+def test_promise_only_while_the_department_owes_something(ctx, routed):
+    c = routed()
+    c.status = "done"
+    with pytest.raises(workflow.WorkflowError) as err:
+        workflow.promise(db.session, c, date(2026, 7, 1), CLERK, NOW, date(2026, 6, 1))
+    assert err.value.params == {"now": "done"} and c.promised_on is None
+
+
+def test_bulk_writes_all_or_nothing(ctx, routed, device):
+    first = routed()
+    second_item = comment_item()
+    device.sync(second_item)
+    second = db.session.get(Comment, uuid.UUID(second_item["id"]))
+    second.status = "done"
+    with pytest.raises(workflow.BulkRefused) as err:
+        workflow.acknowledge_all(db.session, [first, second], CLERK, NOW)
+    assert [r.comment for r in err.value.refused] == [second]
+    assert first.status == "routed" and not [o for o in db.session.new
+                                             if isinstance(o, StatusChange)]
+    second.status = "in_progress"
+    with pytest.raises(workflow.BulkRefused):
+        workflow.acknowledge_all(db.session, [first, second], CLERK, NOW)
+    changes = workflow.promise_all(db.session, [first, second], date(2026, 6, 9), CLERK, NOW,
+                                   date(2026, 6, 1))
+    assert len(changes) == 2 and first.promised_on == second.promised_on == date(2026, 6, 9)
+
+
+def test_stale_form_is_refused(ctx, routed):
+    c = routed()
+    with pytest.raises(workflow.WorkflowError) as err:
+        workflow.move(db.session, c, "in_progress", CLERK, NOW, expected="acknowledged")
+    assert err.value.params == {"now": "routed"} and c.status == "routed"

@@ -50,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from walkapp.api import bp as api_bp
     from walkapp.auth import bp as auth_bp
     from walkapp.field import bp as field_bp
+    from walkapp.inbox import bp as inbox_bp
+    from walkapp.public import bp as public_bp
     from walkapp.review import bp as review_bp
 
     csrf.exempt(api_bp)  # token-authenticated JSON API: no cookies, so no CSRF
@@ -58,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(inbox_bp, url_prefix="/inbox")
+    app.register_blueprint(public_bp)
 
     from walkapp import cli
 

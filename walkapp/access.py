@@ -55,10 +55,11 @@ def visible_comments(user, *, include_hidden: bool = True) -> Select:
     return query
 
 
-def visible_comment(session, user, comment_id) -> Comment:
+def visible_comment(session, user, comment_id, *, lock: bool = False, options=()) -> Comment:
     """One input the user may see, or 404: never confirm to the wrong department that it
-    exists."""
-    comment = session.scalar(visible_comments(user).where(Comment.id == comment_id))
+    exists. lock: the row is about to change (FOR UPDATE where the database has it)."""
+    query = visible_comments(user).where(Comment.id == comment_id).options(*options)
+    comment = session.scalar(query.with_for_update(of=Comment) if lock else query)
     if comment is None:
         abort(404)
     return comment

@@ -52,8 +52,9 @@ def record(session: Session, comment: Comment, action: str, actor: Actor, now: d
     session.add(change)
     if public_text:
         comment.answer, comment.answered_at = public_text, now
-    if status != before or public_text or action in ("promise", "merge", "hide", "unhide",
-                                                      "redact"):
+    # A note (status None: unchanged) is not news for the resident: their feed stays put.
+    if comment.status != before or public_text or action in ("promise", "merge", "hide",
+                                                              "unhide", "redact"):
         touch(session, comment, now)
     return change
 

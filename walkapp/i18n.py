@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 
 from walkapp import labels
@@ -82,10 +82,37 @@ def select_timezone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def label(group: str, value: str | None) -> str:
-    """A stored value (kind, status, role…) in the reader's language."""
+    """A stored value (kind, status, role…) in the reader's language.
+
+    Remembered for the request: a list of fifty inputs asks for the same few labels
+    hundreds of times, and each gettext call looks up the locale and catalogue anew."""
     text = labels.msgid(group, value)
-    return gettext(text) if text else ""
+    if not text:
+        return ""
+    cache = g.setdefault("_labels", {})
+    key = (str(get_locale()), text)  # force_locale (mail in a department's language) differs
+    if key not in cache:
+        cache[key] = gettext(text)
+    return cache[key]
+
+
+def input_title(kind: str, category, status: str) -> str:
+    """Kind · category · status of an input, in the reader's language (map pins, links)."""
+    return " · ".join((label("kind", kind), category.label(current_language()),
+                       label("status", status)))
+
+
+def workflow_error(err) -> str:
+    """A walkapp.workflow.WorkflowError in the reader's language, statuses as labels."""
+    from walkapp.workflow import STATUS_PARAMS
+
+    params = {k: label("status", v) if k in STATUS_PARAMS else v for k, v in err.params.items()}
+    return gettext(err.message, **params)
 
 
 def localtime(value, fmt: str = "short") -> str:
@@ -108,6 +135,4 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _lang():
-        from flask_babel import get_locale
-
-        return {"lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
+        return {"lang": current_language()}
