@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from walkapp import create_app, router_cache
+from walkapp import api_keys, create_app, router_cache
 from walkapp.extensions import db, limiter
 from walkapp.models import (
     Base,
@@ -24,6 +24,7 @@ from walkapp.models import (
     ServiceArea,
     User,
     Walk,
+    utcnow,
 )
 from walkapp.routing import geodesic_area_m2
 
@@ -202,6 +203,18 @@ def make_user(app, world):
             db.session.commit()
             return user.email, password
     return make
+
+
+@pytest.fixture
+def issue_key(app, world):
+    """Issue an Open311 key to a department of the test municipality; returns the key."""
+    def issue(department="housing", name="Case system"):
+        with app.app_context():
+            dept = db.session.get(Department, world["departments"][department])
+            issued = api_keys.issue(db.session, dept, name, utcnow())
+            db.session.commit()
+            return issued.secret
+    return issue
 
 
 # --- devices and the API -----------------------------------------------------------------
