@@ -140,6 +140,8 @@ def test_service_definition_offers_the_kind(client, world):
                               {"key": "opinion", "name": "Holdning"},
                               {"key": "idea", "name": "Idé"}]
     assert kind["description"].startswith("Hvilken")
+    refused(client, "GET", "services/potholes", 404, "potholes")
+    refused(client, "GET", "services", 400, "lang", query_string={"lang": "fi"})
 
 
 def test_a_service_without_attributes_has_no_definition(client, world, monkeypatch):
@@ -148,11 +150,6 @@ def test_a_service_without_attributes_has_no_definition(client, world, monkeypat
     monkeypatch.setattr("walkapp.georeport.services.attributes_for", lambda c: [])
     assert fetch(client, "services", "services")[0]["metadata"] is False
     refused(client, "GET", "services/roads", 404, "roads", "metadata is false")
-
-
-def test_unknown_service_and_bad_language(client, world):
-    refused(client, "GET", "services/potholes", 404, "potholes")
-    refused(client, "GET", "services", 400, "lang", query_string={"lang": "fi"})
 
 
 # --- jurisdictions ------------------------------------------------------------------------
@@ -294,10 +291,7 @@ def test_request_errors(client, inputs):
     refused(client, "GET", f"requests/{uuid.uuid4()}", 404, "not found")
     refused(client, "GET", "requests/42", 404, "42")
     refused(client, "GET", "requests", 403, "api_key", query_string={"api_key": "guess"})
-
-
-def test_tokens_answer_for_posted_requests_only(client, inputs):
-    # A phone's input was never POSTed, so it has no token.
+    # Tokens answer for POSTed requests only: a phone's input was never POSTed.
     refused(client, "GET", f"tokens/{inputs['roads']}", 404, "token")
     refused(client, "GET", "tokens/12345", 404, "12345")
 
@@ -362,28 +356,19 @@ def test_text_xml_cannot_carry_is_replaced_not_a_broken_document(client, world, 
     assert request.findtext("description") == "Skylt\ufffd borta\ufffd!"
 
 
-def test_a_department_key_for_another_jurisdiction_is_refused(app, client, world, issue_key):
-    key = issue_key("streets")
-    with app.app_context():
-        db.session.add(Municipality(slug="annanby", name="Annanby kommun"))
-        db.session.commit()
-    refused(client, "GET", "requests", 403, "annanby",
-            query_string={"api_key": key, "jurisdiction_id": "annanby"})
-    assert fetch(client, "requests", "requests", api_key=key) == []
-
-
-def test_revoked_keys_and_deactivated_departments_are_refused(app, client, world, issue_key):
+def test_keys_that_do_not_open_reads(app, client, world, issue_key):
     from walkapp import api_keys
 
-    key = issue_key("streets")
+    key, other, third = issue_key("streets"), issue_key("parks"), issue_key("housing")
+    assert fetch(client, "requests", "requests", api_key=key) == []
     with app.app_context():
+        db.session.add(Municipality(slug="annanby", name="Annanby kommun"))
         api_keys.revoke(api_keys.find(db.session, key), datetime.now(UTC))
-        db.session.commit()
-    refused(client, "GET", "requests", 403, "revoked", query_string={"api_key": key})
-    other = issue_key("parks")
-    with app.app_context():
         db.session.get(Department, world["departments"]["parks"]).active = False
         db.session.commit()
+    refused(client, "GET", "requests", 403, "annanby",
+            query_string={"api_key": third, "jurisdiction_id": "annanby"})
+    refused(client, "GET", "requests", 403, "revoked", query_string={"api_key": key})
     refused(client, "GET", "requests", 403, "deactivated", query_string={"api_key": other})
 
 

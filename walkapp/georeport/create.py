@@ -37,11 +37,11 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walkapp import history
 from walkapp.georeport.caller import Caller
 from walkapp.georeport.errors import bad
 from walkapp.georeport.params import Params, number, text, value
 from walkapp.georeport.services import DEFAULT_KIND, attributes_for, category
-from walkapp import history
 from walkapp.labels import N_
 from walkapp.models import (
     Category,
