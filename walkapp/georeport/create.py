@@ -157,9 +157,10 @@ def create(session: Session, caller: Caller, new: NewRequest, now: datetime,
     """File and route the request (the caller commits)."""
     key, muni = caller.key, caller.municipality
     digest = new.digest(key.id)
+    # created_at is the POST's time for these (and ix_comment_municipality_created finds it).
     earlier = session.scalar(select(Comment).where(
-        Comment.municipality_id == muni.id, Comment.source == "open311",
-        Comment.content_hash == digest, Comment.received_at >= now - RETRY_WINDOW))
+        Comment.municipality_id == muni.id, Comment.created_at >= now - RETRY_WINDOW,
+        Comment.source == "open311", Comment.content_hash == digest))
     if earlier is not None:
         return Created(earlier, repeated=True)
     cat = category(session, caller, new.service_code)
