@@ -69,13 +69,13 @@ def jurisdiction(session: Session, params: Params, key: ApiKey | None) -> Munici
         if muni is None:
             raise not_found(f"jurisdiction_id {wanted!r} not found")
         return muni
-    slugs = list(session.scalars(select(Municipality.slug).order_by(Municipality.slug)))
-    if len(slugs) == 1:
-        return session.scalar(select(Municipality))
-    if not slugs:
+    munis = list(session.scalars(select(Municipality).order_by(Municipality.slug)))
+    if len(munis) == 1:
+        return munis[0]
+    if not munis:
         raise not_found("This server serves no jurisdiction yet")
     raise bad("jurisdiction_id was not provided; this server serves several: "
-              + ", ".join(slugs))
+              + ", ".join(m.slug for m in munis))
 
 
 def language(params: Params, muni: Municipality) -> str:

@@ -82,12 +82,6 @@ class NewRequest:
         return hashlib.sha256(canon.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Created:
-    comment: Comment
-    repeated: bool  # an identical POST filed it moments ago; nothing new was written
-
-
 def _location(params: Params, muni: Municipality) -> tuple[float, float]:
     lat = number(params, "lat", -90, 90)
     long = number(params, "long", -180, 180)
@@ -153,8 +147,9 @@ def parse(session: Session, caller: Caller, params: Params) -> NewRequest:
 
 
 def create(session: Session, caller: Caller, new: NewRequest, now: datetime,
-           router_for: Callable[[Session, Municipality], MunicipalRouter]) -> Created:
-    """File and route the request (the caller commits)."""
+           router_for: Callable[[Session, Municipality], MunicipalRouter]) -> Comment:
+    """File and route the request (the caller commits); an identical POST by the same key
+    moments ago answers with the input it filed, and nothing new is written."""
     key, muni = caller.key, caller.municipality
     digest = new.digest(key.id)
     # created_at is the POST's time for these (and ix_comment_municipality_created finds it).
@@ -162,7 +157,7 @@ def create(session: Session, caller: Caller, new: NewRequest, now: datetime,
         Comment.municipality_id == muni.id, Comment.created_at >= now - RETRY_WINDOW,
         Comment.source == "open311", Comment.content_hash == digest))
     if earlier is not None:
-        return Created(earlier, repeated=True)
+        return earlier
     cat = category(session, caller, new.service_code)
     mr = router_for(session, muni)
     decision = mr.router.route(new.long, new.lat, cat.slug)
@@ -185,7 +180,7 @@ def create(session: Session, caller: Caller, new: NewRequest, now: datetime,
     history.record(session, comment, "route", history.ROUTER, now,
                    status="routed" if dept_id else "received", department_id=dept_id,
                    data={"source": "open311", "api_key_id": key.id})
-    return Created(comment, repeated=False)
+    return comment
 
 
 def notice(comment: Comment, muni: Municipality, _: Callable[[str], str]) -> str:

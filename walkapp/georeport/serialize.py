@@ -27,12 +27,6 @@ from walkapp.workflow import CLOSED
 # Actions whose time is a change the public sees (the router's first route is not: it
 # happens when the phone's batch arrives).
 PUBLIC_ACTIONS = ("status", "reroute", "merge", "redact", "answer", "promise")
-FIELDS = (
-    "service_request_id", "status", "status_notes", "service_name", "service_code",
-    "description", "agency_responsible", "service_notice", "requested_datetime",
-    "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat", "long",
-    "media_url",
-)
 
 
 def state(status: str) -> str:

@@ -113,12 +113,12 @@ def request_create(fmt: str):
     now = utcnow()
     caller = identify(db.session, params, now, key_required=True, action="create_request")
     new = create.parse(db.session, caller, params)
-    created = create.create(db.session, caller, new, now, router_cache.router_for)
+    comment = create.create(db.session, caller, new, now, router_cache.router_for)
     db.session.commit()
     with force_locale(caller.lang):
-        notice = create.notice(created.comment, caller.municipality, gettext)
+        notice = create.notice(comment, caller.municipality, gettext)
     return render.document(fmt, "service_requests", [
-        {"service_request_id": str(created.comment.id), "service_notice": notice}])
+        {"service_request_id": str(comment.id), "service_notice": notice}])
 
 
 def _done(resp):
