@@ -169,14 +169,19 @@ def api_key_create(dept_slug, name, muni_slug) -> None:
 @click.option("--municipality", "muni_slug", help="municipality slug (if more than one)")
 @with_appcontext
 def api_key_list(muni_slug) -> None:
-    """Every key of the municipality, newest first (never the keys themselves)."""
+    """Every key of the municipality, newest first (never the keys themselves); times are
+    the municipality's local times."""
+    from zoneinfo import ZoneInfo
+
     from walkapp import api_keys
 
     muni = _municipality(muni_slug)
+    tz = ZoneInfo(muni.timezone)
     for key in api_keys.keys_of(db.session, muni.id):
-        state = (f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else
+        state = (f"revoked {key.revoked_at.astimezone(tz):%Y-%m-%d}" if key.revoked_at else
                  "department deactivated" if not key.department.active else "active")
-        used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+        used = (f"{key.last_used_at.astimezone(tz):%Y-%m-%d %H:%M}" if key.last_used_at
+                else "never")
         click.echo(f"{key.id:>4}  {key.prefix}…  {key.department.slug:<16} {state:<22} "
                    f"last used {used:<16}  {key.name}")
 
