@@ -42,6 +42,7 @@ def _departments() -> list[Department]:
 
 
 def _issue_form(fresh: bool = False) -> IssueForm:
+    # Built (and the body read) before the departments are queried.
     form = IssueForm(formdata=None) if fresh else IssueForm()
     groups = {"municipal": _("Municipal departments"), "external": _("Outside bodies")}
     choices: dict[str, list] = {}
@@ -97,8 +98,8 @@ def api_keys_confirm_revoke(key_id: int):
 @bp.post("/api-keys/<int:key_id>/revoke")
 @roles_required(*ADMINS)
 def api_keys_revoke(key_id: int):
+    form = RevokeForm()  # reads the body before the database is touched
     key = _own_key(key_id)
-    form = RevokeForm()
     if not form.validate_on_submit():
         return render_template("admin/api_key_revoke.html", key=key, form=form), 400
     if api_keys.revoke(key, utcnow(), revoked_by_id=current_user.id):
