@@ -2,27 +2,17 @@
 page that shows a new key, or the revoke confirmation; it works at 320 px (200% zoom)."""
 
 import re
-import uuid
 
 import pytest
 
 from tests.e2e.conftest import serious_violations
-from walkapp.extensions import db
-from walkapp.models import User
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def admin(e2e_app):
-    email = f"admin-{uuid.uuid4().hex[:6]}@example.org"
-    with e2e_app.app_context():
-        muni_id = db.session.execute(db.text("SELECT id FROM municipality")).scalar()
-        user = User(email=email, name="Ada Admin", role="admin", municipality_id=muni_id)
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-    return email, "correct horse battery"
+def admin(staff_account):
+    return staff_account("admin", "Ada Admin")
 
 
 def test_issue_and_revoke_a_key(page, server, admin):
