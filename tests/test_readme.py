@@ -49,7 +49,7 @@ def test_production_steps_run_in_order_on_an_empty_database(empty_database_url, 
     commands = production_commands()
     assert [c[0] for c in commands] == [
         "init-db", "create-municipality", "create-user", "add-department", "add-department",
-        "import-areas", "create-walk"]
+        "import-areas", "api-key", "create-walk"]
     monkeypatch.chdir(ROOT)  # the README's paths are relative to the checkout
     app = make_test_app(empty_database_url, tmp_path)
     try:
@@ -63,6 +63,7 @@ def test_production_steps_run_in_order_on_an_empty_database(empty_database_url, 
             assert result.exit_code == 0, (args, result.output)
             outputs.append(result.output)
         code = re.search(r"created walk (\w+)", outputs[-1]).group(1)
+        api_key = re.search(r"^(o311_\S+)$", outputs[-2], re.M).group(1)
 
         with app.app_context():
             muni = db.session.scalar(select(Municipality))
@@ -97,6 +98,9 @@ def test_production_steps_run_in_order_on_an_empty_database(empty_database_url, 
         assert resp.get_json()["results"][0]["department"]["slug"] == "kontaktcenter"
         with app.app_context():
             assert db.session.scalar(select(Comment.source)) == "app"
+        # the department's own system reads through Open311 with the key it was given
+        resp = client.get(f"/open311/v2/requests.json?api_key={api_key}")
+        assert resp.status_code == 200 and len(resp.get_json()) == 2
     finally:
         with app.app_context():
             db.session.remove()

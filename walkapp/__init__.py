@@ -51,11 +51,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from walkapp.auth import bp as auth_bp
     from walkapp.field import bp as field_bp
     from walkapp.inbox import bp as inbox_bp
+    from walkapp.open311 import bp as open311_bp
     from walkapp.public import bp as public_bp
     from walkapp.review import bp as review_bp
 
     csrf.exempt(api_bp)  # token-authenticated JSON API: no cookies, so no CSRF
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(open311_bp)  # keys travel as parameters, never cookies: nothing to forge
+    app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     app.register_blueprint(field_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp, url_prefix="/review")

@@ -1,4 +1,4 @@
-"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo; the
+"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo, api-key; the
 first-run and scripting commands are in walkapp/cli_setup.py."""
 
 import json
@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from walkapp.extensions import db
-from walkapp.models import ROLES, Department, Municipality, User
+from walkapp.models import ROLES, ApiKey, Department, Municipality, User, utcnow
 
 
 def main() -> None:
@@ -140,8 +140,73 @@ def demo(host, port, no_serve) -> None:
     run_simple(host, port, app, threaded=True)
 
 
+@click.group("api-key")
+def api_key() -> None:
+    """Open311 keys for departments' own systems (shown once, stored hashed, revocable)."""
+
+
+@api_key.command("create")
+@click.option("--department", "dept_slug", required=True, help="department the key is for")
+@click.option("--name", required=True, help="which system will use it")
+@click.option("--municipality", "muni_slug", help="municipality slug (if more than one)")
+@with_appcontext
+def api_key_create(dept_slug, name, muni_slug) -> None:
+    """Issue a key. Only the key goes to stdout (KEY=$(walkapp api-key create …)); it is
+    never shown again."""
+    from walkapp import api_keys
+
+    dept = _department(_municipality(muni_slug), dept_slug)
+    try:
+        issued = api_keys.issue(db.session, dept, name, utcnow())
+    except api_keys.ApiKeyError as err:
+        raise click.UsageError(str(err)) from None
+    db.session.commit()
+    click.echo(f"key {issued.key.id} ({issued.key.prefix}…) for {dept.slug}: {name}", err=True)
+    click.echo(issued.secret)
+    click.echo("Put it in that system's configuration now: it is not shown again.", err=True)
+
+
+@api_key.command("list")
+@click.option("--municipality", "muni_slug", help="municipality slug (if more than one)")
+@with_appcontext
+def api_key_list(muni_slug) -> None:
+    """Every key of the municipality, newest first (never the keys themselves); times are
+    the municipality's local times."""
+    from zoneinfo import ZoneInfo
+
+    from walkapp import api_keys
+
+    muni = _municipality(muni_slug)
+    tz = ZoneInfo(muni.timezone)
+    for key in api_keys.keys_of(db.session, muni.id):
+        state = (f"revoked {key.revoked_at.astimezone(tz):%Y-%m-%d}" if key.revoked_at else
+                 "department deactivated" if not key.department.active else "active")
+        used = (f"{key.last_used_at.astimezone(tz):%Y-%m-%d %H:%M}" if key.last_used_at
+                else "never")
+        click.echo(f"{key.id:>4}  {key.prefix}…  {key.department.slug:<16} {state:<22} "
+                   f"last used {used:<16}  {key.name}")
+
+
+@api_key.command("revoke")
+@click.argument("key_id", type=int)
+@with_appcontext
+def api_key_revoke(key_id) -> None:
+    """Revoke a key (its id from `walkapp api-key list`); the system holding it is refused
+    from the next request on."""
+    from walkapp import api_keys
+
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        raise click.UsageError(f"no key with id {key_id}")
+    if not api_keys.revoke(key, utcnow()):
+        click.echo(f"key {key.id} ({key.prefix}…) was revoked already")
+        return
+    db.session.commit()
+    click.echo(f"revoked key {key.id} ({key.prefix}…) of {key.department.slug}: {key.name}")
+
+
 def init_app(app) -> None:
     from walkapp.cli_setup import COMMANDS
 
-    for command in (init_db, create_user, import_areas, export_geojson, demo, *COMMANDS):
+    for command in (init_db, create_user, import_areas, export_geojson, demo, api_key, *COMMANDS):
         app.cli.add_command(command)

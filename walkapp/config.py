@@ -62,6 +62,14 @@ def defaults(instance: Path) -> dict:
         # Per client address. A whole walk may share one mobile network's NAT; phones only
         # register when they first have something to send, so registrations spread out.
         "RATELIMIT_DEVICES": env("WALKAPP_RATELIMIT_DEVICES") or "120 per minute;2000 per day",
+        # Open311 POSTs per client address: a runaway integration must not flood the inboxes.
+        "RATELIMIT_OPEN311_POST": env("WALKAPP_RATELIMIT_OPEN311_POST") or "120 per minute",
+        "OPEN311_MAX_BODY": 128 * 1024,  # a 4000-character description, percent-encoded
+        # Shown in the Open311 discovery document.
+        "OPEN311_CONTACT": env("WALKAPP_OPEN311_CONTACT")
+        or "Contact the municipality's walkapp administrators.",
+        "OPEN311_KEY_SERVICE": env("WALKAPP_OPEN311_KEY_SERVICE")
+        or "API keys are issued per department by the municipality's walkapp administrators.",
         "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",

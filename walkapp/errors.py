@@ -31,6 +31,12 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _open311() -> bool:
+    # Errors raised before a blueprint is known (no such URL, wrong method) still owe an
+    # Open311 client the spec's error list.
+    return request.path.startswith("/open311/")
+
+
 def init_app(app) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
@@ -38,6 +44,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
+        if _open311():
+            from walkapp.open311.render import http_error
+
+            return http_error(err)
         status = err.code or 500
         if _wants_json():
             resp, status = error_response(status, CODES.get(status, "error"), err.description)
@@ -50,6 +60,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        if _open311():
+            from walkapp.open311.render import unexpected
+
+            return unexpected(err)
         app.logger.exception("unhandled error")
         if _wants_json():
             return error_response(500, "internal_error", "Internal server error.")

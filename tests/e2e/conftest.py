@@ -11,6 +11,7 @@ import shutil
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import make_test_app, seed_test_world
 from walkapp import router_cache
 from walkapp.extensions import db
-from walkapp.models import Comment
+from walkapp.models import Comment, Municipality, User
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = bool(os.environ.get("WALKAPP_REQUIRE_BROWSER"))
@@ -100,6 +101,21 @@ def e2e_app(tmp_path_factory, instance_dir):
     with app.app_context():
         db.engine.dispose()
     shutil.rmtree(app.config["PHOTO_FOLDER"], ignore_errors=True)
+
+
+@pytest.fixture
+def staff_account(e2e_app):
+    """A new staff account of the test municipality: make(role, name) -> (email, password)."""
+    def make(role: str, name: str) -> tuple[str, str]:
+        email = f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+        with e2e_app.app_context():
+            muni_id = db.session.scalar(select(Municipality.id))
+            user = User(email=email, name=name, role=role, municipality_id=muni_id)
+            user.set_password("correct horse battery")
+            db.session.add(user)
+            db.session.commit()
+        return email, "correct horse battery"
+    return make
 
 
 @pytest.fixture(scope="session")

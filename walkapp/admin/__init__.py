@@ -12,6 +12,7 @@ def area_size(m2: float) -> str:
     return f"{m2:,.0f} m²".replace(",", "\u00a0") if m2 < 10_000 else f"{m2 / 1e6:.2f} km²"
 
 from walkapp.admin import (  # noqa: E402, F401
+    api_keys,
     areas,
     categories,
     departments,

@@ -14,12 +14,14 @@ from walkapp.models.comment import (
 )
 from walkapp.models.device import Device, hash_token
 from walkapp.models.municipality import LANGUAGES, Category, Department, Municipality, ServiceArea
+from walkapp.models.open311 import ApiKey, Open311Request
 from walkapp.models.user import ROLES, User
 from walkapp.models.walk import WALK_STATUSES, Track, Walk
 
 __all__ = [
     "ACTIONS", "KINDS", "LANGUAGES", "ROLES", "SOURCES", "STATUSES", "UNREVIEWED", "WALK_STATUSES",
-    "Base", "Category", "Comment", "Department", "Device", "Municipality", "Photo",
-    "RoutingDecision", "ServiceArea", "StatusChange", "Track", "User", "Walk",
+    "ApiKey", "Base", "Category", "Comment", "Department", "Device", "Municipality",
+    "Open311Request", "Photo", "RoutingDecision", "ServiceArea", "StatusChange", "Track", "User",
+    "Walk",
     "hash_token", "utcnow",
 ]
