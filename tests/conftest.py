@@ -4,6 +4,7 @@ The suite runs on SQLite; when WALKAPP_TEST_DATABASE_URL is set (CI sets it to t
 PostgreSQL) every database-backed test runs a second time on a fresh PostgreSQL database.
 """
 
+import dataclasses
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import shapely
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from walkapp import create_app, router_cache
@@ -24,6 +25,7 @@ from walkapp.models import (
     ServiceArea,
     User,
     Walk,
+    utcnow,
 )
 from walkapp.routing import geodesic_area_m2
 
@@ -258,3 +260,58 @@ def comment_item(**overrides) -> dict:
     }
     item.update(overrides)
     return item
+
+
+# --- delivery: real receivers on loopback and the worker's settings ------------------------
+
+@pytest.fixture
+def smtp_server():
+    from tests.receivers import SmtpReceiver
+
+    server = SmtpReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http_server():
+    from tests.receivers import HttpReceiver
+
+    server = HttpReceiver().start()
+    yield server
+    server.stop()
+
+
+PUBLIC_URL = "https://walk.example.org"
+
+
+@pytest.fixture
+def outbox(app, smtp_server):
+    """Run the delivery worker in-process against the loopback SMTP server, on a clock the
+    test moves: `outbox.run(at=...)` returns the counts; `outbox.rows()` the outbox."""
+    from walkapp import delivery
+    from walkapp.i18n import translations_for
+    from walkapp.models import Delivery
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_SECURITY="none",
+                      SMTP_FROM="Walkapp <walkapp@kommun.example>", PUBLIC_URL=PUBLIC_URL,
+                      DELIVERY_TIMEOUT_SECONDS=5)
+
+    class Outbox:
+        def settings(self, **overrides):
+            settings = delivery.Settings.from_config(app.config, translations_for(app))
+            return dataclasses.replace(settings, **overrides)
+
+        def run(self, at=None, **overrides):
+            with app.app_context():
+                return delivery.run_once(db.session, self.settings(**overrides),
+                                         clock=(lambda: at) if at else utcnow)
+
+        def rows(self, **where):
+            with app.app_context():
+                query = select(Delivery).filter_by(**where).order_by(Delivery.id)
+                rows = db.session.scalars(query).all()
+                db.session.expunge_all()
+                return rows
+
+    return Outbox()

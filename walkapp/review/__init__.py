@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from walkapp.review import routes  # noqa: E402, F401
+from walkapp.review import links, routes  # noqa: E402, F401
