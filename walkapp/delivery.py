@@ -163,9 +163,9 @@ class Settings:
         seconds = min(self.backoff * 2 ** max(attempts - 1, 0), self.backoff_max)
         return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
-    def stop_url(self, device_id: str, email: str) -> str:
+    def stop_url(self, device_id: str, email: str, language: str) -> str:
         token = URLSafeSerializer(self.secret_key, salt=STOP_SALT).dumps([device_id, email])
-        return f"{self.public_url}/notifications/stop/{token}"
+        return f"{self.public_url}/notifications/stop/{token}?lang={language}"
 
 
 def read_stop_token(secret_key: str, token: str) -> tuple[str, str] | None:
@@ -471,7 +471,7 @@ def _compose_resident_email(session: Session, settings: Settings, rows: list[Del
         job.outcome = Outcome.cancelled(NO_ADDRESS)
         return
     r = _reader(settings, device.language, comment.walk.municipality)
-    stop = settings.stop_url(device.id, device.contact_email)
+    stop = settings.stop_url(device.id, device.contact_email, r.language)
     subject, body = notices.resident_email(r, _news(comment), settings.public_url, stop)
     # RFC 8058: mail programs offer a one-click "unsubscribe" that POSTs to the stop link.
     headers = {"List-Unsubscribe": f"<{stop}>",

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from email.utils import parseaddr
 from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
@@ -41,8 +42,9 @@ class PushConfig:
 
     @classmethod
     def from_config(cls, cfg) -> PushConfig:
+        sender = parseaddr(cfg["SMTP_FROM"])[1] or cfg["SMTP_FROM"]
         return cls(key_path=cfg["VAPID_PRIVATE_KEY"],
-                   subject=cfg["VAPID_SUBJECT"] or f"mailto:{cfg['SMTP_FROM']}",
+                   subject=cfg["VAPID_SUBJECT"] or f"mailto:{sender}",
                    timeout=cfg["DELIVERY_TIMEOUT_SECONDS"])
 
 

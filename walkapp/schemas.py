@@ -138,8 +138,9 @@ class PushSubscriptionJSON(BaseModel):
 
     model_config = ConfigDict(extra="ignore")  # expirationTime
     endpoint: Annotated[str, Field(
-        max_length=2000, pattern=r"^https://", json_schema_extra={"format": "uri"},
-        description="the URL at the browser's push service; other hosts are refused")]
+        max_length=2000, pattern=r"^https?://", json_schema_extra={"format": "uri"},
+        description="the https URL at the browser's push service; other hosts are "
+                    "refused")]
     keys: PushKeys
 
 
