@@ -62,6 +62,10 @@ MOVED = N_("The input went to another department before the digest was sent.")
 NO_PUSH = N_("The resident turned notifications off.")
 NO_ADDRESS = N_("The resident removed their e-mail address.")
 SUPERSEDED = N_("A newer notice about the same input replaced this one.")
+# Our own words among the errors (msgids, shown translated); the rest are a server's words.
+OUR_ERRORS = frozenset({
+    RESENT, DEPARTMENT_GONE, NO_EMAIL, NO_WEBHOOK, NO_SECRET, MOVED, NO_PUSH, NO_ADDRESS,
+    SUPERSEDED, mailer.NOT_CONFIGURED, mailer.UNSURE, push.GONE})
 
 
 # --- writing the outbox ----------------------------------------------------------------------

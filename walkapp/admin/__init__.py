@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from walkapp.admin import routes  # noqa: E402, F401
+from walkapp.admin import deliveries, delivery_settings, routes  # noqa: E402, F401

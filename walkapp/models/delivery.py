@@ -14,6 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from walkapp.models.base import Base, UTCDateTime, utcnow
+from walkapp.models.comment import Comment
 from walkapp.models.municipality import Department
 
 # Department channels: an e-mail per input, a row waiting for the daily digest, a webhook.
@@ -66,3 +67,4 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     department: Mapped[Department | None] = relationship()
+    comment: Mapped[Comment] = relationship()
