@@ -315,3 +315,26 @@ def outbox(app, smtp_server):
                 return rows
 
     return Outbox()
+
+
+def set_department(app, slug="streets", **values):
+    """Change a test department's settings (delivery mode, webhook…) and return it."""
+    with app.app_context():
+        dept = db.session.scalar(select(Department).filter_by(slug=slug))
+        for name, value in values.items():
+            setattr(dept, name, value)
+        db.session.commit()
+        db.session.expunge(dept)
+        return dept
+
+
+@pytest.fixture
+def hooked(app, world, http_server):
+    """The streets department with a webhook to the loopback receiver and a secret (and no
+    e-mail); returns the secret."""
+    from walkapp import webhooks
+
+    secret = webhooks.new_secret()
+    set_department(app, email=None, webhook_url=http_server.url + "/in",
+                   webhook_secret=secret, webhook_secret_at=utcnow())
+    return secret

@@ -16,7 +16,9 @@ from walkapp.models import Delivery, Department, Municipality
 
 @pytest.fixture
 def admin(client, make_user):
+    """A signed-in administrator who reads English."""
     assert login(client, *make_user("admin")).status_code == 302
+    client.get("/admin/?lang=en")  # the language sticks to the session
     return client
 
 

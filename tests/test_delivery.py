@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import comment_item
-from tests.test_delivery_worker import set_department
+from tests.conftest import comment_item, set_department
 from walkapp import delivery, workflow
 from walkapp.extensions import db
 from walkapp.history import Actor, record

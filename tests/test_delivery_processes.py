@@ -14,8 +14,6 @@ import time
 import pytest
 
 from tests.conftest import PUBLIC_URL, comment_item
-from tests.test_delivery_worker import set_department
-from walkapp import webhooks
 from walkapp.mailer import UNSURE
 from walkapp.models import utcnow
 
@@ -67,14 +65,6 @@ def kill_while(holding: threading.Event, proc) -> None:
 
 def lease_over(outbox) -> bool:
     return all(r.next_attempt_at < utcnow() for r in outbox.rows(state="sending"))
-
-
-@pytest.fixture
-def hooked(app, world, http_server):
-    secret = webhooks.new_secret()
-    set_department(app, email=None, webhook_url=http_server.url + "/in",
-                   webhook_secret=secret, webhook_secret_at=utcnow())
-    return secret
 
 
 def test_killed_webhook_worker_is_resumed_and_the_resend_carries_the_same_key(

@@ -14,23 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PUBLIC_URL, comment_item
+from tests.conftest import PUBLIC_URL, comment_item, set_department
 from walkapp import webhooks
 from walkapp.extensions import db
 from walkapp.mailer import UNSURE
-from walkapp.models import Department, utcnow
+from walkapp.models import utcnow
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def set_department(app, slug="streets", **values) -> Department:
-    with app.app_context():
-        dept = db.session.scalar(db.select(Department).filter_by(slug=slug))
-        for name, value in values.items():
-            setattr(dept, name, value)
-        db.session.commit()
-        db.session.expunge(dept)
-        return dept
 
 
 def later(minutes=0, **kw) -> datetime:
@@ -182,15 +172,6 @@ def test_digest_leaves_out_an_input_that_moved_to_another_department(app, world,
 
 # --- webhooks --------------------------------------------------------------------------------
 
-@pytest.fixture
-def hooked(app, world, http_server):
-    """The streets department with a webhook endpoint and a secret (and no e-mail)."""
-    secret = webhooks.new_secret()
-    set_department(app, email=None, webhook_url=http_server.url + "/walkapp",
-                   webhook_secret=secret, webhook_secret_at=utcnow())
-    return secret
-
-
 def readme_verify():
     """The receiver's verification snippet, exactly as the README prints it."""
     text = README.read_text(encoding="utf-8")
@@ -208,7 +189,7 @@ def test_webhook_is_signed_and_the_readme_snippet_verifies_it(app, device, outbo
     (row,) = outbox.rows(channel="webhook")
     assert outbox.run() == {"sent": 1}
     (req,) = http_server.requests
-    assert req.path == "/walkapp" and req.headers["content-type"] == "application/json"
+    assert req.path == "/in" and req.headers["content-type"] == "application/json"
     assert req.headers["webhook-id"] == req.headers["idempotency-key"] == row.key
     event = req.json()
     assert event["type"] == "input.routed" and event["id"] == row.key

@@ -420,7 +420,9 @@ def _previous_secret(department: Department, settings: Settings) -> str | None:
     return department.webhook_secret_previous
 
 
-def _resident(session: Session, row: Delivery, job: Job) -> tuple[Device, Comment] | None:
+def _resident(session: Session, rows: list[Delivery], job: Job):
+    """(row, device, comment) of a resident's notice, or None with the job's outcome set."""
+    (row,) = rows
     device = session.get(Device, row.device_id) if row.device_id else None
     comment = session.get(Comment, row.comment_id)
     newer = session.scalar(
@@ -433,7 +435,7 @@ def _resident(session: Session, row: Delivery, job: Job) -> tuple[Device, Commen
     elif newer is not None:
         job.outcome = Outcome.cancelled(SUPERSEDED)
     else:
-        return device, comment
+        return row, device, comment
     return None
 
 
@@ -448,11 +450,10 @@ def _news(comment: Comment) -> notices.News:
 
 def _compose_push(session: Session, settings: Settings, rows: list[Delivery],
                   job: Job) -> None:
-    (row,) = rows
-    found = _resident(session, row, job)
+    found = _resident(session, rows, job)
     if found is None:
         return
-    device, comment = found
+    row, device, comment = found
     subscription = device.push_subscription
     if subscription is None:
         job.outcome = Outcome.cancelled(NO_PUSH)
@@ -466,11 +467,10 @@ def _compose_push(session: Session, settings: Settings, rows: list[Delivery],
 
 def _compose_resident_email(session: Session, settings: Settings, rows: list[Delivery],
                             job: Job) -> None:
-    (row,) = rows
-    found = _resident(session, row, job)
+    found = _resident(session, rows, job)
     if found is None:
         return
-    device, comment = found
+    row, device, comment = found
     if not device.contact_email:
         job.outcome = Outcome.cancelled(NO_ADDRESS)
         return

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import serious_violations
+from tests.e2e.conftest import serious_violations, sw_registration
 from tests.receivers import PushClient
 from walkapp import notices, push
 from walkapp.extensions import db
@@ -71,18 +71,6 @@ FAKE_SUBSCRIPTION = """(sub) => {
 }"""
 
 
-def registration_id(context, page, origin: str) -> str:
-    cdp = context.new_cdp_session(page)
-    registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda e: registrations.extend(e["registrations"]))
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while not any(not r["isDeleted"] for r in registrations) and time.monotonic() < deadline:
-        page.wait_for_timeout(50)  # polling for the CDP event, not guessing a delay
-    return cdp, next(r for r in registrations if not r["isDeleted"])["registrationId"]
-
-
 def test_push_is_turned_on_and_a_pushed_notice_opens_the_pin(phone, page, context, e2e_app):
     page.set_viewport_size({"width": 390, "height": 664})
     context.grant_permissions(["geolocation", "notifications"])
@@ -109,7 +97,7 @@ def test_push_is_turned_on_and_a_pushed_notice_opens_the_pin(phone, page, contex
                         text="", status="done", answer="Lagad i dag.", department=None,
                         promised_on=None)
     message = notices.push_message(notices.Reader(NullTranslations(), "en", "UTC"), news, "")
-    cdp, reg_id = registration_id(context, page, phone.server.url)
+    cdp, reg_id = sw_registration(context, page)
     cdp.send("ServiceWorker.deliverPushMessage", {
         "origin": phone.server.url, "registrationId": reg_id, "data": json.dumps(message)})
     shown = phone.until("""navigator.serviceWorker.ready.then(r => r.getNotifications())

@@ -36,6 +36,14 @@ def _body(model: type[BaseModel]):
                        error_fields(err)) from None
 
 
+def _saved(device: Device, created: bool, language: str | None):
+    """Commit an opt-in; 201 for a new one, 200 for the same one given again (which restarts
+    its retention)."""
+    device.language = language or device.language
+    db.session.commit()
+    return jsonify(me_json(device)), 201 if created else 200
+
+
 @bp.get("/devices/me")
 def me():
     """What this server holds about the device (the resident's right of access)."""
@@ -73,9 +81,7 @@ def subscribe_push():
     device = current_device()
     created = device.push_endpoint != sub["endpoint"]
     device.push_endpoint, device.push_keys, device.push_at = sub["endpoint"], sub["keys"], utcnow()
-    device.language = req.language or device.language
-    db.session.commit()
-    return jsonify(me_json(device)), 201 if created else 200
+    return _saved(device, created, req.language)
 
 
 @bp.delete("/devices/me/push")
@@ -99,9 +105,7 @@ def set_email():
     device = current_device()
     created = device.contact_email != email
     device.contact_email, device.contact_email_at = email, utcnow()
-    device.language = req.language or device.language
-    db.session.commit()
-    return jsonify(me_json(device)), 201 if created else 200
+    return _saved(device, created, req.language)
 
 
 @bp.delete("/devices/me/email")
