@@ -289,3 +289,38 @@ def test_timestamps_in_mail_are_local(app, world, device, outbox, smtp_server):
     (row,) = outbox.rows(channel="email")
     local = row.created_at.astimezone(ZoneInfo("Europe/Stockholm"))
     assert local.strftime("%-I:%M") in smtp_server.messages[0].get_content()
+
+
+# --- the command -----------------------------------------------------------------------------
+
+def test_walkapp_deliver_sends_once_and_says_what_it_did(app, runner, world, device, outbox,
+                                                         smtp_server):
+    device.sync(comment_item(), comment_item())
+    result = runner.invoke(args=["deliver"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "deliveries: sent=2 retry=0 failed=0 cancelled=0"
+    assert len(smtp_server.messages) == 2
+
+
+def test_the_loop_keeps_sending_until_asked_to_stop(app, world, device, outbox, smtp_server):
+    import threading
+
+    from walkapp import delivery
+
+    device.sync(comment_item())
+    stopping = threading.Event()
+
+    def loop():
+        with app.app_context():
+            delivery.run_forever(db.session, outbox.settings(), 0.05, stopping)
+    worker = threading.Thread(target=loop)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while len(smtp_server.messages) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    device.sync(comment_item())  # arrives while the loop idles
+    while len(smtp_server.messages) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stopping.set()
+    worker.join(timeout=30)
+    assert not worker.is_alive() and len(smtp_server.messages) == 2

@@ -207,8 +207,8 @@ def run_once(session: Session, settings: Settings, clock: Callable[[], datetime]
         if job is None:
             break
         outcome = job.outcome or _attempt(job)
-        finish(session, settings, job, outcome, clock())
-        counts[outcome.state] += len(job.ids) - len(job.dropped)
+        counts[finish(session, settings, job, outcome, clock())] += len(job.ids) - len(
+            job.dropped)
         if job.dropped:
             counts["cancelled"] += len(job.dropped)
     return counts
@@ -299,8 +299,9 @@ def claim(session: Session, settings: Settings, now: datetime,
 
 
 def finish(session: Session, settings: Settings, job: Job, outcome: Outcome,
-           now: datetime) -> None:
-    """Record the outcome, only if the claim is still ours (a lease may have run out)."""
+           now: datetime) -> str:
+    """Record the outcome, only if the claim is still ours (a lease may have run out).
+    Returns what became of the rows: sent, retry (later), failed or cancelled."""
     values: dict = {"updated_at": now, "claim": None, "last_error": outcome.error}
     if outcome.state == "sent":
         values |= {"state": "sent", "sent_at": now, "batch_key": job.batch_key}
@@ -323,6 +324,7 @@ def finish(session: Session, settings: Settings, job: Job, outcome: Outcome,
                                              Device.push_endpoint == job.endpoint)
                         .values(push_endpoint=None, push_keys=None, push_at=None))
     session.commit()
+    return "retry" if values["state"] == "pending" else values["state"]
 
 
 def retry(session: Session, ids: list[int], now: datetime) -> int:
