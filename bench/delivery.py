@@ -133,14 +133,41 @@ def bare_mails(port: int, n: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=500, help="comments per run (× 50)")
+    parser.add_argument("--rows", type=int, default=500, help="inputs per run, in batches of 50")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--pg", help="a PostgreSQL URL to use instead of a temporary SQLite")
+    parser.add_argument("--pg", help="a PostgreSQL server URL: the bench makes (and drops) its "
+                        "own database there instead of using a temporary SQLite file")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="walkapp-bench-"))
     os.environ["WALKAPP_INSTANCE"] = str(folder)
-    url = args.pg or f"sqlite:///{folder / 'bench.db'}"
-    app = make_app(url)
+    url = scratch_database(args.pg) if args.pg else f"sqlite:///{folder / 'bench.db'}"
+    try:
+        run(args, make_app(url))
+    finally:
+        if args.pg:
+            drop_database(args.pg, url)
+
+
+def scratch_database(server: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"walkapp_bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(server, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server: str, url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    with create_engine(server, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run(args, app) -> None:
     http, smtp = HttpReceiver().start(), SmtpReceiver().start()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="none")
     from walkapp import webhooks
