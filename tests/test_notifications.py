@@ -246,3 +246,26 @@ def test_removing_the_address_cancels_what_waits(app, world, device, outbox, smt
         row = db.session.scalar(db.select(Delivery).filter_by(channel="resident_email"))
         assert row.state == "cancelled"
     assert all(m["X-Envelope-To"] != "anna@example.org" for m in smtp_server.messages)
+
+
+def test_the_residents_email_is_in_their_language_with_the_promised_date(
+        app, world, device, outbox, smtp_server):
+    from datetime import date
+
+    item = comment_item()
+    device.sync(item)
+    device.put("/api/v1/devices/me/email", json={"email": "anna@example.org", "language": "da"})
+    with app.app_context():
+        c = db.session.get(Comment, uuid.UUID(item["id"]))
+        today = utcnow().date()
+        workflow.promise(db.session, c, date(today.year + 1, 6, 30), CLERK, utcnow(), today)
+        workflow.move(db.session, c, "in_progress", CLERK, utcnow(), public_text="Vi kigger.")
+        db.session.commit()
+    outbox.run()
+    smtp_server.messages.clear()
+    outbox.run(at=soon())
+    (msg,) = smtp_server.messages
+    assert msg["Subject"] == "Nyt om dit input fra Vandring i Åseda"
+    body = msg.get_content().replace("\r\n", "\n")
+    assert f"Forventes senest: 30. juni {today.year + 1}" in body
+    assert "Status: I gang" in body and "Svar fra Gata/park:\nVi kigger." in body

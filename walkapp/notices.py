@@ -91,21 +91,21 @@ def webhook_event(payload: dict, key: str, public_url: str) -> dict:
 # --- e-mails to departments ------------------------------------------------------------------
 
 def _item_lines(r: Reader, item: dict) -> list[str]:
+    # (No r._() inside f-strings: the extractor does not look there.)
     category = item["category"]["labels"].get(r.language) or item["category"]["slug"]
-    lines = [f"{r._('Kind')}: {r._(msgid('kind', item['kind']))}",
-             f"{r._('Topic')}: {category}"]
+    lines = [(r._("Kind"), r._(msgid("kind", item["kind"]))), (r._("Topic"), category)]
     if item["walk"]:
-        lines.append(f"{r._('Walk')}: {item['walk']['title']} ({item['walk']['join_code']})")
+        lines.append((r._("Walk"), f"{item['walk']['title']} ({item['walk']['join_code']})"))
     received = datetime.fromisoformat(item["received_at"].replace("Z", "+00:00"))
-    lines.append(f"{r._('Received')}: {r.when(received)}")
+    lines.append((r._("Received"), r.when(received)))
     lon, lat = item["location"]["coordinates"]
     place = f"{lat:.5f}, {lon:.5f}"
     if item["accuracy_m"] is not None:
         place += " " + r._("(within %(metres)d m)", metres=round(item["accuracy_m"]))
-    lines.append(f"{r._('Place')}: {place}")
+    lines.append((r._("Place"), place))
     if item["photos"]:
-        lines.append(f"{r._('Photos')}: {item['photos']}")
-    return lines
+        lines.append((r._("Photos"), str(item["photos"])))
+    return [f"{label}: {value}" for label, value in lines]
 
 
 def department_email(r: Reader, payload: dict, public_url: str) -> tuple[str, str]:
@@ -185,10 +185,11 @@ def push_message(r: Reader, news: News, public_url: str) -> dict:
 def resident_email(r: Reader, news: News, public_url: str, stop_url: str) -> tuple[str, str]:
     subject = r._("News about your input from %(walk)s", walk=news.walk_title)
     body = [r._("There is news about the input you gave on the walk “%(walk)s”:",
-                walk=news.walk_title), "", "“" + excerpt(news.text) + "”", "",
-            f"{r._('Status')}: {r._(STATUS.get(news.status, news.status))}"]
+                walk=news.walk_title), "", "    " + excerpt(news.text), ""]
+    status = r._(STATUS.get(news.status, news.status))
+    body.append(r._("Status") + ": " + status)
     if news.promised_on and news.status not in ("done", "wont_do", "noted", "duplicate"):
-        body.append(f"{r._('Expected by')}: {r.day(news.promised_on)}")
+        body.append(r._("Expected by") + ": " + r.day(news.promised_on))
     if news.answer:
         heading = (r._("Answer from %(department)s", department=news.department)
                    if news.department else r._("Answer"))
