@@ -63,12 +63,20 @@ def kill_while(holding: threading.Event, proc) -> None:
     proc.wait(timeout=WAIT)
 
 
+@pytest.fixture
+def one_backend(database_url):
+    """What a dead worker leaves is plain rows: resuming is proven once, on SQLite. (Claims
+    under PostgreSQL's row locks are proven by the two-worker test, on both.)"""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("resuming after a crash is backend-independent; proven on SQLite")
+
+
 def lease_over(outbox) -> bool:
     return all(r.next_attempt_at < utcnow() for r in outbox.rows(state="sending"))
 
 
 def test_killed_webhook_worker_is_resumed_and_the_resend_carries_the_same_key(
-        app, device, outbox, hooked, http_server, start_worker):
+        one_backend, app, device, outbox, hooked, http_server, start_worker):
     device.sync(*[comment_item(text=f"nr {i}") for i in range(5)])
     holding, release = threading.Event(), threading.Event()
 
@@ -93,7 +101,7 @@ def test_killed_webhook_worker_is_resumed_and_the_resend_carries_the_same_key(
 
 
 def test_killed_mail_worker_is_resumed_and_the_unsure_mail_is_not_sent_again(
-        app, world, device, outbox, smtp_server, start_worker):
+        one_backend, app, world, device, outbox, smtp_server, start_worker):
     device.sync(*[comment_item(text=f"nr {i}") for i in range(4)])
     holding = threading.Event()
 
@@ -116,7 +124,7 @@ def test_killed_mail_worker_is_resumed_and_the_unsure_mail_is_not_sent_again(
 
 def test_two_workers_at_once_send_each_row_once(app, device, outbox, hooked, http_server,
                                                 start_worker):
-    n = 40
+    n = 24
     device.sync(*[comment_item(text=f"nr {i}") for i in range(n)])
     second = threading.Event()
 
@@ -127,7 +135,7 @@ def test_two_workers_at_once_send_each_row_once(app, device, outbox, hooked, htt
             second.wait(WAIT)
         else:
             second.set()
-            time.sleep(0.01)
+            time.sleep(0.005)
         return 200
     http_server.answer = answer
     workers = [start_worker(lease=120), start_worker(lease=120)]

@@ -276,7 +276,7 @@ export const trackSent = (id, rev) => run(['outbox'], 'readwrite', async (s) => 
 export const eraseAll = () => run(['meta', 'pins', 'photos', 'outbox', 'tracks'], 'readwrite',
   (s) => {
     for (const store of ['pins', 'photos', 'outbox', 'tracks']) s[store].clear();
-    for (const key of ['device', 'feed_cursor', 'last_sent_at', 'push_endpoint']) {
+    for (const key of ['device', 'feed_cursor', 'last_sent_at', 'push_endpoint', 'me']) {
       s.meta.delete(key);
     }
   });

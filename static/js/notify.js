@@ -80,6 +80,7 @@ async function busy(fn) {
   state.busy = true;
   try {
     await fn();
+    await db.setMeta('me', state.me);  // shown as it was when the phone is offline
   } catch (err) {
     failed(err);
   } finally {
@@ -179,6 +180,7 @@ async function eraseMe() {
     const reg = pushSupported() ? await worker().catch(() => null) : null;
     const sub = reg && await reg.pushManager.getSubscription();
     if (sub) await sub.unsubscribe().catch(() => {});
+    state.me = null;
     await db.eraseAll();
     say(t('Your data is erased.'));
     location.reload();
@@ -203,10 +205,12 @@ export async function init(open) {
     history.replaceState(history.state, '', location.pathname);  // a reload opens the walk
     open(id);
   }
+  state.me = await db.getMeta('me');
   render();
   if (await db.getMeta('device')) {  // a phone that never sent anything has nothing to show
     try {
       state.me = await api.getMe(await token());
+      await db.setMeta('me', state.me);
       await keepSubscription();
     } catch {
       // offline: the panel works once the network is back

@@ -127,11 +127,18 @@ def test_erase_my_data_empties_the_phone_and_the_server(phone, page, e2e_app):
     page.wait_for_function("() => document.getElementById('indicator').dataset.state === 'done'")
     device_id = stored_device(e2e_app, phone).id
     open_more(page)
+    page.fill("#notify-email", "anna.svensson@example.org")
+    page.click("#notify-email-form button[type=submit]")
+    page.wait_for_selector("#notify-email-remove", state="visible")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#erase-me")
     page.wait_for_function("() => window.__notifyReady === true && !document.querySelector"
                            "('#pin-list .pin-item')")
     phone.until("import('/static/js/db.js').then(db => db.listPins()).then(p => !p.length)")
+    kept = page.evaluate("""import('/static/js/db.js').then(async db => [
+        await db.getMeta('me'), await db.listOutbox()])""")
+    me, queue = kept  # a fresh anonymous device may have registered since: it has no address
+    assert (me or {}).get("contact_email") is None and queue == []
     with e2e_app.app_context():
         assert db.session.get(Device, device_id) is None
         db.session.remove()
