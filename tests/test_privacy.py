@@ -135,3 +135,19 @@ def test_purge_removes_personal_data_past_its_retention(app, runner, world, devi
         assert (row.state, row.payload, row.recipient) == ("sent", None, None)
     assert runner.invoke(args=["purge"]).output.strip() == (
         "removed: 0 contact emails, 0 push subscriptions, 0 delivery payloads")
+
+
+def test_a_purged_delivery_sent_again_is_cancelled_with_a_reason(app, world, device, outbox):
+    from walkapp import delivery, privacy
+
+    device.sync(comment_item())
+    with app.app_context():
+        row = db.session.scalar(select(Delivery))
+        row.state, row.updated_at = "failed", utcnow() - timedelta(days=400)
+        db.session.commit()
+        privacy.purge(db.session, utcnow(), 365, 90)
+        delivery.retry(db.session, [row.id], utcnow())
+        db.session.commit()
+    assert outbox.run() == {"cancelled": 1}
+    (row,) = outbox.rows()
+    assert (row.state, row.last_error) == ("cancelled", delivery.PURGED)

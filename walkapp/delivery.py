@@ -62,10 +62,11 @@ MOVED = N_("The input went to another department before the digest was sent.")
 NO_PUSH = N_("The resident turned notifications off.")
 NO_ADDRESS = N_("The resident removed their e-mail address.")
 SUPERSEDED = N_("A newer notice about the same input replaced this one.")
+PURGED = N_("Its content was removed after the retention period; it cannot be sent any more.")
 # Our own words among the errors (msgids, shown translated); the rest are a server's words.
 OUR_ERRORS = frozenset({
     RESENT, DEPARTMENT_GONE, NO_EMAIL, NO_WEBHOOK, NO_SECRET, MOVED, NO_PUSH, NO_ADDRESS,
-    SUPERSEDED, mailer.NOT_CONFIGURED, mailer.UNSURE, push.GONE})
+    SUPERSEDED, PURGED, mailer.NOT_CONFIGURED, mailer.UNSURE, push.GONE})
 
 
 # --- writing the outbox ----------------------------------------------------------------------
@@ -344,7 +345,9 @@ def _reader(settings: Settings, language: str | None, municipality) -> notices.R
 
 def _department(rows: list[Delivery], job: Job, *, needs_email: bool) -> Department | None:
     department = rows[0].department
-    if department is None:
+    if any(row.payload is None for row in rows):  # `walkapp purge` emptied it
+        job.outcome = Outcome.cancelled(PURGED)
+    elif department is None:
         job.outcome = Outcome.cancelled(DEPARTMENT_GONE)
     elif needs_email and (department.email_mode == "off" or not department.email):
         job.outcome = Outcome.cancelled(NO_EMAIL)
