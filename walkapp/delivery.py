@@ -464,7 +464,7 @@ def _compose_push(session: Session, settings: Settings, rows: list[Delivery],
         job.outcome = Outcome.cancelled(NO_PUSH)
         return
     r = _reader(settings, device.language, comment.walk.municipality)
-    message = notices.push_message(r, _news(comment), settings.public_url)
+    message = notices.push_message(r, _news(comment))
     row.recipient = urlsplit(subscription["endpoint"]).hostname  # the service, not the phone
     job.device_id, job.endpoint = device.id, subscription["endpoint"]
     job.send = partial(push.send, settings.push, subscription, message, row.key)

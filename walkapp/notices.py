@@ -173,8 +173,9 @@ class News:
 NEWS_TITLE = N_("News about your input")
 
 
-def push_message(r: Reader, news: News, public_url: str) -> dict:
-    """The push payload the service worker shows (static/js/push-sw.js)."""
+def push_message(r: Reader, news: News) -> dict:
+    """The push payload the service worker shows (static/js/push-sw.js); its URL is relative:
+    the worker opens it on its own origin only."""
     status = r._(STATUS.get(news.status, news.status))
     body = (r._("%(status)s: %(answer)s", status=status, answer=excerpt(news.answer, 200))
             if news.answer else r._("Your input is now: %(status)s", status=status))

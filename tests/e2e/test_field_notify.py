@@ -96,7 +96,7 @@ def test_push_is_turned_on_and_a_pushed_notice_opens_the_pin(phone, page, contex
     news = notices.News(comment_id=pin_id, walk_code="ASEDA7", walk_title="Vandring i Åseda",
                         text="", status="done", answer="Lagad i dag.", department=None,
                         promised_on=None)
-    message = notices.push_message(notices.Reader(NullTranslations(), "en", "UTC"), news, "")
+    message = notices.push_message(notices.Reader(NullTranslations(), "en", "UTC"), news)
     cdp, reg_id = sw_registration(context, page)
     cdp.send("ServiceWorker.deliverPushMessage", {
         "origin": phone.server.url, "registrationId": reg_id, "data": json.dumps(message)})
