@@ -15,6 +15,8 @@ const SHELL_PREFIX = 'walkapp-shell-';
 const TILE_CACHE = 'walkapp-tiles-v1';  // the same name is in static/js/tiles.js
 const APP_PAGE = /^\/(w\/[^/]+\/?)?$/;
 
+importScripts('/static/js/push-sw.js');  // answer notifications: push and notificationclick
+
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);

@@ -4,6 +4,7 @@ The suite runs on SQLite; when WALKAPP_TEST_DATABASE_URL is set (CI sets it to t
 PostgreSQL) every database-backed test runs a second time on a fresh PostgreSQL database.
 """
 
+import dataclasses
 import os
 import re
 import uuid
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import shapely
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
@@ -365,3 +366,81 @@ def sign_in_as(app, make_user):
         assert resp.status_code == 302, resp.get_data(as_text=True)
         return Staff(client, token)
     return login
+
+
+# --- delivery: real receivers on loopback and the worker's settings ------------------------
+
+@pytest.fixture
+def smtp_server():
+    from tests.receivers import SmtpReceiver
+
+    server = SmtpReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http_server():
+    from tests.receivers import HttpReceiver
+
+    server = HttpReceiver().start()
+    yield server
+    server.stop()
+
+
+PUBLIC_URL = "https://walk.example.org"
+
+
+@pytest.fixture
+def outbox(app, smtp_server):
+    """Run the delivery worker in-process against the loopback SMTP server, on a clock the
+    test moves: `outbox.run(at=...)` returns the counts; `outbox.rows()` the outbox."""
+    from walkapp import delivery
+    from walkapp.i18n import translations_for
+    from walkapp.models import Delivery
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_SECURITY="none",
+                      SMTP_FROM="Walkapp <walkapp@kommun.example>", PUBLIC_URL=PUBLIC_URL,
+                      DELIVERY_TIMEOUT_SECONDS=5)
+
+    class Outbox:
+        def settings(self, **overrides):
+            settings = delivery.Settings.from_config(app.config, translations_for(app))
+            return dataclasses.replace(settings, **overrides)
+
+        def run(self, at=None, **overrides):
+            with app.app_context():
+                return delivery.run_once(db.session, self.settings(**overrides),
+                                         clock=(lambda: at) if at else utcnow)
+
+        def rows(self, **where):
+            with app.app_context():
+                query = select(Delivery).filter_by(**where).order_by(Delivery.id)
+                rows = db.session.scalars(query).all()
+                db.session.expunge_all()
+                return rows
+
+    return Outbox()
+
+
+def set_department(app, slug="streets", **values):
+    """Change a test department's settings (delivery mode, webhook…) and return it."""
+    with app.app_context():
+        dept = db.session.scalar(select(Department).filter_by(slug=slug))
+        for name, value in values.items():
+            setattr(dept, name, value)
+        db.session.commit()
+        db.session.expunge(dept)
+        return dept
+
+
+@pytest.fixture
+def hooked(app, world, http_server):
+    """The streets department with a webhook to the loopback receiver and a secret (and no
+    e-mail); returns the secret."""
+    from walkapp import webhooks
+
+    secret = webhooks.new_secret()
+    set_department(app, email=None, webhook_url=http_server.url + "/in",
+                   webhook_secret=secret, webhook_secret_at=utcnow())
+    return secret

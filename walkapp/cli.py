@@ -1,8 +1,11 @@
-"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo, api-key; the
-first-run and scripting commands are in walkapp/cli_setup.py."""
+"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo, api-key,
+deliver, purge; the first-run and scripting commands are in walkapp/cli_setup.py."""
 
 import json
+import logging
+import signal
 import sys
+import threading
 
 import click
 from flask import current_app
@@ -205,8 +208,60 @@ def api_key_revoke(key_id) -> None:
     click.echo(f"revoked key {key.id} ({key.prefix}…) of {key.department.slug}: {key.name}")
 
 
+@click.command("deliver")
+@click.option("--loop", is_flag=True, help="keep running; wait --interval seconds when idle")
+@click.option("--interval", type=float, help="seconds between runs with --loop "
+              "(default WALKAPP_DELIVERY_INTERVAL_SECONDS)")
+@with_appcontext
+def deliver(loop, interval) -> None:
+    """Send due e-mails, webhooks and push notices from the outbox.
+
+    Safe to run as several processes at once: each outbox row is claimed by one of them.
+    """
+    from walkapp import delivery
+    from walkapp.i18n import translations_for
+
+    app = current_app._get_current_object()
+    settings = delivery.Settings.from_config(app.config, translations_for(app))
+    if not loop:
+        counts = delivery.run_once(db.session, settings)
+        click.echo("deliveries: " + " ".join(
+            f"{state}={counts.get(state, 0)}" for state in ("sent", "retry", "failed",
+                                                             "cancelled")))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # finish the message in hand, then stop
+        signal.signal(sig, lambda *_: stopping.set())
+    delivery.run_forever(db.session, settings,
+                         interval or app.config["DELIVERY_INTERVAL_SECONDS"], stopping)
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="count what would go, change nothing")
+@with_appcontext
+def purge(dry_run) -> None:
+    """Remove personal data past its retention: residents' contact e-mails and push
+    subscriptions (WALKAPP_PERSONAL_DATA_DAYS), and the payloads and recipients of old
+    deliveries (WALKAPP_DELIVERY_PAYLOAD_DAYS). Submitted inputs are public records: kept."""
+    from walkapp import privacy
+    from walkapp.models import utcnow
+
+    cfg = current_app.config
+    counts = privacy.purge(db.session, utcnow(), cfg["PERSONAL_DATA_DAYS"],
+                           cfg["DELIVERY_PAYLOAD_DAYS"])
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb}: " + ", ".join(f"{n} {what.replace('_', ' ')}"
+                                        for what, n in counts.items()))
+
+
 def init_app(app) -> None:
     from walkapp.cli_setup import COMMANDS
 
-    for command in (init_db, create_user, import_areas, export_geojson, demo, api_key, *COMMANDS):
+    for command in (init_db, create_user, import_areas, export_geojson, demo, api_key, deliver,
+                    purge, *COMMANDS):
         app.cli.add_command(command)

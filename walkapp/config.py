@@ -5,6 +5,9 @@ import secrets
 from pathlib import Path
 
 MB = 1024 * 1024
+# The browsers' push services (Chrome/Edge: FCM and WNS, Firefox: Mozilla, Safari: Apple).
+PUSH_SERVICES = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com",
+                 "*.notify.windows.com")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -75,12 +78,43 @@ def defaults(instance: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",
         # One-time set-password links for invited staff (walkapp/invites.py).
         "INVITE_DAYS": float(env("WALKAPP_INVITE_DAYS") or 7),
-        # Base of the join links printed on posters; None = the address of the request.
+        # The address residents and staff use: join links on posters, invite links, links in
+        # e-mails and webhooks. None = the address of the request (pages); the delivery
+        # worker has no request and falls back to http://127.0.0.1:5000, so set it there.
         "PUBLIC_URL": (env("WALKAPP_PUBLIC_URL") or "").rstrip("/") or None,
         # The officials' live view of an open walk asks for new pins this often.
         "LIVE_POLL_SECONDS": float(env("WALKAPP_LIVE_POLL_SECONDS") or 5),
         # For pages not tied to a municipality; each municipality has its own time zone.
         "DEFAULT_TIMEZONE": env("WALKAPP_DEFAULT_TIMEZONE") or "Europe/Stockholm",
+        # Outgoing mail (walkapp/mailer.py). Without a host, e-mail deliveries fail and wait
+        # on the admins' deliveries page until mail is configured and they are retried.
+        "SMTP_HOST": env("WALKAPP_SMTP_HOST"),
+        "SMTP_PORT": int(env("WALKAPP_SMTP_PORT") or 587),
+        "SMTP_SECURITY": env("WALKAPP_SMTP_SECURITY") or "starttls",  # starttls | ssl | none
+        "SMTP_USER": env("WALKAPP_SMTP_USER"),
+        "SMTP_PASSWORD": env("WALKAPP_SMTP_PASSWORD"),
+        "SMTP_FROM": env("WALKAPP_SMTP_FROM") or "walkapp@localhost",
+        # The delivery worker (`walkapp deliver`, walkapp/delivery.py).
+        "DELIVERY_MAX_ATTEMPTS": int(env("WALKAPP_DELIVERY_MAX_ATTEMPTS") or 8),
+        "DELIVERY_BACKOFF_SECONDS": float(env("WALKAPP_DELIVERY_BACKOFF_SECONDS") or 60),
+        "DELIVERY_BACKOFF_MAX_SECONDS": float(env("WALKAPP_DELIVERY_BACKOFF_MAX_SECONDS")
+                                              or 6 * 3600),
+        "DELIVERY_TIMEOUT_SECONDS": float(env("WALKAPP_DELIVERY_TIMEOUT_SECONDS") or 15),
+        # How long a claimed row stays the claimer's; longer than any one send can take.
+        "DELIVERY_LEASE_SECONDS": float(env("WALKAPP_DELIVERY_LEASE_SECONDS") or 120),
+        "DELIVERY_INTERVAL_SECONDS": float(env("WALKAPP_DELIVERY_INTERVAL_SECONDS") or 10),
+        "WEBHOOK_SECRET_GRACE_HOURS": float(env("WALKAPP_WEBHOOK_SECRET_GRACE_HOURS") or 24),
+        # Web Push (walkapp/push.py): the VAPID key is made on first use unless given.
+        "VAPID_PRIVATE_KEY": env("WALKAPP_VAPID_PRIVATE_KEY")
+        or str(instance / "vapid_private.pem"),
+        "VAPID_SUBJECT": env("WALKAPP_VAPID_SUBJECT"),  # default: mailto:<SMTP_FROM>
+        # Devices may register push endpoints only at these push services (no SSRF).
+        "PUSH_SERVICE_HOSTS": (env("WALKAPP_PUSH_SERVICE_HOSTS") or ",".join(PUSH_SERVICES))
+        .split(","),
+        "PUSH_ALLOW_HTTP": _env_bool("WALKAPP_PUSH_ALLOW_HTTP", False),
+        # Personal data (walkapp/privacy.py, `walkapp purge`).
+        "PERSONAL_DATA_DAYS": int(env("WALKAPP_PERSONAL_DATA_DAYS") or 365),
+        "DELIVERY_PAYLOAD_DAYS": int(env("WALKAPP_DELIVERY_PAYLOAD_DAYS") or 90),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("WALKAPP_SECURE_COOKIES", False),

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from walkapp import delivery
 from walkapp.models import Comment, StatusChange
 
 
@@ -39,7 +40,9 @@ def record(session: Session, comment: Comment, action: str, actor: Actor, now: d
            note: str | None = None, department_id: int | None = None,
            data: dict | None = None) -> StatusChange:
     """Add a history row (status defaults to the comment's current one) and apply its effects:
-    the new status, the public answer, and a moved feed cursor for every resident concerned."""
+    the new status, the public answer, a moved feed cursor for every resident concerned, and
+    the outbox rows that tell the department (route, reroute) and the residents who asked
+    to hear (an answer, a new status) — in the caller's transaction, like the row itself."""
     before = comment.status
     if status is not None:
         comment.status = status
@@ -56,6 +59,10 @@ def record(session: Session, comment: Comment, action: str, actor: Actor, now: d
     if comment.status != before or public_text or action in ("promise", "merge", "hide",
                                                               "unhide", "redact"):
         touch(session, comment, now)
+    if action in ("route", "reroute") and change.department_id is not None:
+        delivery.tell_department(session, comment, change.department_id, action, now)
+    if public_text or comment.status != before:
+        delivery.tell_residents(session, comment, "answer" if public_text else "status", now)
     return change
 
 

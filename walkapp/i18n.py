@@ -58,6 +58,15 @@ def js_catalogue(lang: str) -> dict[str, str]:
     }
 
 
+def translations_for(app):
+    """language → babel Translations, for words written outside a request (the delivery
+    worker writes each e-mail in its reader's language)."""
+    from babel.support import Translations
+
+    directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    return cache(lambda lang: Translations.load(directory, [lang]))
+
+
 def select_locale() -> str:
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:

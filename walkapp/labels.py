@@ -46,11 +46,23 @@ ACTION = {
 ROUTE_REASON = {"area": N_("Service area"), "fallback": N_("Fallback department"),
                 "manual": N_("Rerouted by an official")}
 
+# Deliveries (walkapp/delivery.py): how, about what, where it stands.
+CHANNEL = {"email": N_("E-mail to the department"), "digest": N_("Daily digest e-mail"),
+           "webhook": N_("Webhook"), "push": N_("Push notification to the resident"),
+           "resident_email": N_("E-mail to the resident")}
+EVENT = {"route": N_("Routed"), "reroute": N_("Rerouted"), "answer": N_("Public answer"),
+         "status": N_("Status changed")}
+DELIVERY_STATE = {"pending": N_("Waiting"), "sending": N_("Being sent"), "sent": N_("Sent"),
+                  "failed": N_("Failed"), "cancelled": N_("Not needed any more")}
+EMAIL_MODE = {"immediate": N_("An e-mail for each input"),
+              "digest": N_("One e-mail a day with all new inputs"), "off": N_("No e-mail")}
+
 LANGUAGE = {"sv": "Svenska", "da": "Dansk", "en": "English"}  # each in its own language
 
 GROUPS = {
     "kind": KIND, "status": STATUS, "state": STATE, "walk_status": WALK_STATUS, "role": ROLE,
-    "source": SOURCE, "action": ACTION, "route_reason": ROUTE_REASON,
+    "source": SOURCE, "action": ACTION, "route_reason": ROUTE_REASON, "channel": CHANNEL,
+    "event": EVENT, "delivery_state": DELIVERY_STATE, "email_mode": EMAIL_MODE,
 }
 
 

@@ -117,3 +117,47 @@ def error_fields(err: ValidationError, prefix: str = "") -> list[dict]:
         field = f"{prefix}.{path}" if prefix and path else (prefix or path or "body")
         out.append({"field": field, "message": e["msg"]})
     return out
+
+
+# --- the resident's optional personal data: answer notifications -------------------------------
+
+Language = Literal["sv", "da", "en"]
+
+
+class PushKeys(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    # base64url without padding: a 65-byte uncompressed P-256 point (0x04…) and 16 bytes.
+    p256dh: Annotated[str, Field(pattern=r"^B[A-P][A-Za-z0-9_-]{84}[AEIMQUYcgkosw048]$",
+                                 description="the browser's P-256 public key, base64url")]
+    auth: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{21}[AQgw]$",
+                               description="the browser's 16-byte auth secret, base64url")]
+
+
+class PushSubscriptionJSON(BaseModel):
+    """What PushSubscription.toJSON() gives in the browser."""
+
+    model_config = ConfigDict(extra="ignore")  # expirationTime
+    endpoint: Annotated[str, Field(
+        max_length=2000, pattern=r"^https?://", json_schema_extra={"format": "uri"},
+        description="the https URL at the browser's push service; other hosts are "
+                    "refused")]
+    keys: PushKeys
+
+
+class PushRequest(BaseModel):
+    """Subscribe this device to answer notifications by Web Push."""
+
+    model_config = ConfigDict(extra="ignore")
+    subscription: PushSubscriptionJSON
+    language: Language | None = Field(None, description="language of the notifications")
+
+
+class EmailRequest(BaseModel):
+    """An address the resident gives to hear of answers by e-mail; used for nothing else."""
+
+    model_config = ConfigDict(extra="ignore")
+    email: Annotated[str, Field(
+        min_length=3, max_length=254, json_schema_extra={"format": "email"},
+        description="an address at a real domain; special-use names no mail reaches "
+                    "(.test, .invalid, localhost…) are refused")]
+    language: Language | None = Field(None, description="language of the e-mails")

@@ -22,11 +22,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from walkapp import delivery, notices
 from walkapp.models import (
     Category,
     Comment,
+    Delivery,
     Department,
     Device,
+    Municipality,
     Photo,
     RoutingDecision,
     StatusChange,
@@ -118,10 +121,11 @@ class Batch:
         self.recorded_by = recorded_by
         self.router_for = router_for
         self.removed_photos: list[uuid.UUID] = []  # stored files to delete after the commit
-        # Decision and history rows, inserted in bulk after the comments (nothing reads
-        # them back, so they skip the ORM's per-object bookkeeping).
+        # Decision, history and outbox rows, inserted in bulk after the comments (nothing
+        # reads them back, so they skip the ORM's per-object bookkeeping).
         self.decisions: list[dict] = []
         self.history: list[dict] = []
+        self.deliveries: list[dict] = []
         self.new: list[NewComment] = []
 
     def load(self, items: list[CommentItem]) -> None:
@@ -134,6 +138,11 @@ class Batch:
             (c.municipality_id, c.slug): c
             for c in s.scalars(select(Category).where(Category.municipality_id.in_(munis)))
         }
+        # How each department is told (walkapp/delivery.py), and the local clock for digests.
+        self.departments = {d.id: d for d in s.scalars(
+            select(Department).where(Department.municipality_id.in_(munis)))}
+        self.timezones = dict(s.execute(select(Municipality.id, Municipality.timezone)
+                                        .where(Municipality.id.in_(munis))).all())
         ids = [it.id for it in items]
         self.existing = {
             c.id: c
@@ -146,7 +155,7 @@ class Batch:
         self.photo_owner = dict(
             s.execute(select(Photo.id, Photo.comment_id).where(Photo.id.in_(photo_ids))).all()
         ) if photo_ids else {}
-        self.category_slugs = {c.id: c.slug for c in self.categories.values()}
+        self.category_by_id = {c.id: c for c in self.categories.values()}
 
     def check(self, i: int, item: CommentItem) -> Result | None:
         """A rejection if the item cannot be applied, else None."""
@@ -189,6 +198,8 @@ class Batch:
         if self.decisions:
             self.session.execute(insert(RoutingDecision.__table__), self.decisions)
             self.session.execute(insert(StatusChange.__table__), self.history)
+        if self.deliveries:  # the same transaction as the routing they announce
+            self.session.execute(insert(Delivery.__table__), self.deliveries)
         if any(r.status in ("created", "updated") for r in results):
             # Only when something was written: a retry must stay a write-free no-op.
             self.session.execute(update(Device).where(Device.id == self.device_id)
@@ -271,12 +282,12 @@ class Batch:
         by_muni: dict[int, list[tuple[Comment, Walk]]] = {}
         for comment, walk in pending:
             by_muni.setdefault(walk.municipality_id, []).append((comment, walk))
-        for group in by_muni.values():
+        for muni_id, group in by_muni.items():
             mr = self.router_for(group[0][1])
-            slugs = [self.category_slugs[c.category_id] for c, _ in group]
+            slugs = [self.category_by_id[c.category_id].slug for c, _ in group]
             decisions = mr.router.route_many(
                 [c.lon for c, _ in group], [c.lat for c, _ in group], slugs)
-            for (comment, _), d in zip(group, decisions, strict=True):
+            for (comment, walk), d in zip(group, decisions, strict=True):
                 dept_id = mr.department_ids.get(d.department) if d.department else None
                 if comment.department_id == dept_id and comment.status != "received":
                     continue  # an edit that lands with the same department: nothing to record
@@ -291,6 +302,14 @@ class Batch:
                                      "from_status": before, "status": comment.status,
                                      "department_id": dept_id, "author": "router",
                                      "created_at": self.now})
+                if dept_id in self.departments:
+                    self._tell(comment, walk, self.departments[dept_id], muni_id)
+
+    def _tell(self, comment, walk: Walk, department: Department, muni_id: int) -> None:
+        category = self.category_by_id[comment.category_id]
+        payload = notices.input_event(comment, walk, category, department, "route", self.now)
+        self.deliveries += delivery.department_rows(
+            department, self.timezones[muni_id], comment.id, "route", payload, self.now)
 
 
 @dataclass

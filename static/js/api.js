@@ -53,3 +53,14 @@ export const myComments = (token, since) =>
 export const putTrack = (token, walk, id, points) =>
   call('PUT', `/api/v1/walks/${encodeURIComponent(walk)}/tracks/${id}`, { token,
     json: { points } });
+
+// The device's own record and its opt-in answer notifications (static/js/notify.js).
+export const pushKey = () => call('GET', '/api/v1/push/key');
+export const getMe = (token) => call('GET', '/api/v1/devices/me', { token });
+export const eraseMe = (token) => call('DELETE', '/api/v1/devices/me', { token });
+export const putPush = (token, subscription, language) =>
+  call('PUT', '/api/v1/devices/me/push', { token, json: { subscription, language } });
+export const deletePush = (token) => call('DELETE', '/api/v1/devices/me/push', { token });
+export const putEmail = (token, email, language) =>
+  call('PUT', '/api/v1/devices/me/email', { token, json: { email, language } });
+export const deleteEmail = (token) => call('DELETE', '/api/v1/devices/me/email', { token });

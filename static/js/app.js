@@ -5,6 +5,7 @@ import * as api from './api.js';
 import * as db from './db.js';
 import { formatTime, pickLanguage, setLanguage, t } from './i18n.js';
 import { WalkMap } from './map.js';
+import * as notify from './notify.js';
 import * as outbox from './outbox.js';
 import * as panels from './panels.js';
 import { describe, editable, renderList } from './pins.js';
@@ -117,6 +118,13 @@ function showOnMap(id) {
   if (marker && marker.getElement()) marker.getElement().focus();
 }
 
+// The pin's entry in "My pins": its status and answers.
+function openPin(id) {
+  openPanel('list-panel');
+  const item = $(`pin-${id}`);
+  if (item) item.focus();
+}
+
 function addPin(point) {
   openPanel(null);
   if (point) return app.sheet.open({ point, source: 'map' });
@@ -222,11 +230,7 @@ function mapHandlers() {
   return {
     onLongPress: (ll) => (app.sheet.isOpen ? app.sheet.moveTo(place(ll), 'map') : addPin(place(ll))),
     onTap: (ll) => { if (app.sheet.isOpen) app.sheet.moveTo(place(ll), 'map'); },
-    onPinOpen: (id) => {
-      openPanel('list-panel');
-      const item = $(`pin-${id}`);
-      if (item) item.focus();
-    },
+    onPinOpen: openPin,
     onPinMoved: movePin,
     onPosition,
     onPositionError,
@@ -279,6 +283,7 @@ async function walkPage(code) {
   app.map.watchPosition();
   await panels.renderOffline(walk);
   await refresh();
+  notify.init(openPin);
   showInstallInvite();
 }
 
@@ -292,6 +297,7 @@ async function changeLanguage(lang) {
     panels.renderTrack(app.recorder);
     await panels.renderOffline(app.walk);
     app.sheet.relabel();
+    notify.render();
   }
   await refresh();
 }

@@ -267,3 +267,16 @@ export const trackSent = (id, rev) => run(['outbox'], 'readwrite', async (s) => 
   const entry = await req(s.outbox.get(`track:${id}`));
   if (entry && entry.rev === rev) s.outbox.delete(entry.key);
 });
+
+// --- erasure ------------------------------------------------------------------------------
+
+// The resident erased their data on the server (DELETE /devices/me): forget it here too —
+// pins, photos, the outbox, routes, the device token and feed position. Saved walks stay
+// (nothing personal in them).
+export const eraseAll = () => run(['meta', 'pins', 'photos', 'outbox', 'tracks'], 'readwrite',
+  (s) => {
+    for (const store of ['pins', 'photos', 'outbox', 'tracks']) s[store].clear();
+    for (const key of ['device', 'feed_cursor', 'last_sent_at', 'push_endpoint', 'me']) {
+      s.meta.delete(key);
+    }
+  });

@@ -270,6 +270,20 @@ def big_photo(tmp_path_factory) -> Path:
     return camera_jpeg(tmp_path_factory.mktemp("photos"))
 
 
+def sw_registration(context, page) -> tuple:
+    """A DevTools session on the page and its service worker's registration id, to fire the
+    worker's events (sync, push) as the browser would."""
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not any(not r["isDeleted"] for r in registrations) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # polling for the CDP event, not guessing a delay
+    return cdp, next(r for r in registrations if not r["isDeleted"])["registrationId"]
+
+
 SERIOUS = {"serious", "critical"}
 
 

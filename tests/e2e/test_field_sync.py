@@ -1,12 +1,12 @@
 """The heart of the field app: pins made offline reach the server exactly once, whatever
 the network and the server do in between. Real Chromium, emulated geolocation."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.conftest import sw_registration
 from walkapp.extensions import db
 from walkapp.models import Comment, Walk
 
@@ -195,17 +195,9 @@ def test_background_sync_event_sends_through_the_page(phone, page, context, comm
     assert page.evaluate("navigator.serviceWorker.ready.then(r => 'sync' in r)")
     page.unroute("**/api/v1/sync")
     # Chrome fires `sync` when the connection is back; DevTools can fire it on demand.
-    cdp = context.new_cdp_session(page)
-    registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda e: registrations.extend(e["registrations"]))
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while not any(not r["isDeleted"] for r in registrations) and time.monotonic() < deadline:
-        page.wait_for_timeout(50)  # polling for the CDP event, not guessing a delay
-    reg = next(r for r in registrations if not r["isDeleted"])
+    cdp, registration = sw_registration(context, page)
     cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": phone.server.url, "registrationId": reg["registrationId"],
+        "origin": phone.server.url, "registrationId": registration,
         "tag": "walkapp-outbox", "lastChance": False})
     page.wait_for_function("() => window.__backgroundSyncs >= 1")
     page.wait_for_function("() => document.getElementById('indicator').dataset.state === 'done'")

@@ -15,6 +15,8 @@ from walkapp.admin import (  # noqa: E402, F401
     api_keys,
     areas,
     categories,
+    deliveries,
+    delivery_settings,
     departments,
     municipality,
     routes,

@@ -15,6 +15,8 @@ SECTIONS = [
     ("admin.municipality", N_("Municipality settings"),
      N_("Time zone, language and the default response time.")),
     ("admin.deliveries", N_("Deliveries"), N_("E-mails and webhooks sent, waiting or failed.")),
+    ("admin.delivery_settings", N_("Delivery settings"),
+     N_("How each department hears of new inputs: e-mail, a daily digest, a webhook.")),
     ("admin.api_keys", N_("Open311 keys"), N_("Keys for departments' own systems.")),
 ]
 

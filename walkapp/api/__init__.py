@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from walkapp.api import comments, devices, openapi, sync, walks  # noqa: E402, F401
+from walkapp.api import comments, devices, me, openapi, sync, walks  # noqa: E402, F401

@@ -10,7 +10,7 @@ from flask import jsonify
 
 from walkapp.api import bp
 from walkapp.api.devices import CURSOR
-from walkapp.schemas import JOIN_CODE, CommentItem, TrackRequest
+from walkapp.schemas import JOIN_CODE, CommentItem, EmailRequest, PushRequest, TrackRequest
 
 REF = "#/components/schemas/{model}"
 
@@ -108,6 +108,19 @@ SCHEMAS = {
     "PhotoStored": _obj({"id": {"type": "string"}, "comment": {"type": "string"},
                          "status": {"const": "stored"}, "width": {"type": "integer"},
                          "height": {"type": "integer"}}),
+    "Me": _obj({
+        "device_id": {"type": "string"}, "created_at": DATETIME,
+        "language": {"enum": ["sv", "da", "en", None]},
+        "contact_email": {**NULLABLE_STR, "description": "given to hear of answers by e-mail"},
+        "push": {"type": "boolean", "description": "answers are announced by Web Push"}}),
+    "Erased": _obj({
+        "drafts_deleted": {"type": "integer",
+                           "description": "inputs no official had reviewed, deleted"},
+        "inputs_kept": {"type": "integer",
+                        "description": "submitted inputs kept as public records, no longer "
+                                       "linked to any device"}}),
+    "PushKey": _obj({"public_key": {
+        "type": "string", "description": "VAPID applicationServerKey (base64url P-256 point)"}}),
     "TrackStored": _obj({"id": {"type": "string"},
                          "status": {"enum": ["created", "unchanged", "updated"]},
                          "points": {"type": "integer"}}),
@@ -211,17 +224,65 @@ PATHS = {
             "404": _err("no walk has this code"),
             "409": _err("the track belongs to another walk"),
             "413": _err("too large")}}},
+    "/api/v1/push/key": {"get": {
+        "operationId": "pushKey", "summary": "The key to subscribe to answer notifications with",
+        "responses": {"200": _ok("the server's VAPID public key", "PushKey")}}},
+    "/api/v1/devices/me/push": {
+        "put": {
+            "operationId": "subscribePush",
+            "summary": "Announce answers to this device's inputs by Web Push (opt-in)",
+            "security": AUTH,
+            "requestBody": {"required": True, "content": _json("PushRequest")},
+            "responses": {
+                "201": _ok("subscribed", "Me"), "200": _ok("subscription renewed", "Me"),
+                "400": _err("not JSON, or not a subscription at a browser push service"),
+                **NO_TOKEN, "413": _err("too large")}},
+        "delete": {
+            "operationId": "unsubscribePush", "summary": "No more push notifications",
+            "security": AUTH,
+            "responses": {"204": {"description": "the subscription is forgotten"},
+                          **NO_TOKEN}}},
+    "/api/v1/devices/me/email": {
+        "put": {
+            "operationId": "setEmail",
+            "summary": "An address to hear of answers by e-mail (opt-in, used for nothing else)",
+            "security": AUTH,
+            "requestBody": {"required": True, "content": _json("EmailRequest")},
+            "responses": {
+                "201": _ok("address saved", "Me"), "200": _ok("address confirmed again", "Me"),
+                "400": _err("not JSON, or not an e-mail address"), **NO_TOKEN,
+                "413": _err("too large")}},
+        "delete": {
+            "operationId": "removeEmail", "summary": "Forget the address",
+            "security": AUTH,
+            "responses": {"204": {"description": "the address is forgotten"}, **NO_TOKEN}}},
     "/api/v1/openapi.json": {"get": {
         "operationId": "openapi", "summary": "This document",
         "responses": {"200": {"description": "OpenAPI 3.1",
                               "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    # Last: fuzzing the erasure ends the device, and every call after it answers 401.
+    "/api/v1/devices/me": {
+        "get": {
+            "operationId": "me", "summary": "What the server holds about this device",
+            "security": AUTH,
+            "responses": {"200": _ok("the device's own data", "Me"), **NO_TOKEN}},
+        "delete": {
+            "operationId": "eraseMe",
+            "summary": "Erase this device's personal data and unreviewed drafts",
+            "description": "Deletes the contact e-mail, the push subscription, recorded "
+                           "routes, pending notices and every input no official has "
+                           "reviewed yet, then the device and its token (which stops "
+                           "working). Submitted inputs are public records: they are kept, "
+                           "no longer linked to the device.",
+            "security": AUTH,
+            "responses": {"200": _ok("erased", "Erased"), **NO_TOKEN}}},
 }
 
 
 @cache
 def document() -> dict:
     schemas = dict(SCHEMAS)
-    for model in (CommentItem, TrackRequest):
+    for model in (CommentItem, TrackRequest, PushRequest, EmailRequest):
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

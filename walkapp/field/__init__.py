@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("field", __name__)
 
-from walkapp.field import routes  # noqa: E402, F401
+from walkapp.field import routes, stop  # noqa: E402, F401

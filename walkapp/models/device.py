@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from walkapp.models.base import Base, UTCDateTime, utcnow
@@ -28,6 +28,21 @@ class Device(Base):
     # are marked as recorded by this user (walkapp/scribe.py); None for a resident's phone.
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), nullable=True, index=True)
+    # Personal data, all optional and given for one purpose: being told when an input gets
+    # an answer. `walkapp purge` removes it after the retention; DELETE /devices/me at once.
+    language: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    contact_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    push_endpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    push_keys: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def push_subscription(self) -> dict | None:
+        """The browser's PushSubscription as pywebpush takes it."""
+        if not self.push_endpoint or not self.push_keys:
+            return None
+        return {"endpoint": self.push_endpoint, "keys": dict(self.push_keys)}
 
     @classmethod
     def issue(cls, user_id: int | None = None) -> tuple[Device, str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from walkapp.models.base import Base, Geometry
+from walkapp.models.base import Base, Geometry, UTCDateTime
 
 LANGUAGES = ("sv", "da", "en")
+EMAIL_MODES = ("immediate", "digest", "off")
 
 
 class Municipality(Base):
@@ -58,6 +61,16 @@ class Department(Base):
     language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     # Departments are deactivated, never deleted: their history must stay readable.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How it hears of new inputs (walkapp/delivery.py): an e-mail each, a daily digest or
+    # none (EMAIL_MODES), and/or a signed webhook to its own system.
+    email_mode: Mapped[str] = mapped_column(String(16), default="immediate")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=7)  # local time of the digest
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # The HMAC key is needed in clear to sign; it is shown to an admin once, when made.
+    # After a rotation the previous one still signs for a grace period (both signatures).
+    webhook_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    webhook_secret_previous: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    webhook_secret_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     municipality: Mapped[Municipality] = relationship(
         back_populates="departments", foreign_keys=[municipality_id]

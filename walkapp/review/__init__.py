@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from walkapp.review import live, poster, routes, scribe, walk_form  # noqa: E402, F401
+from walkapp.review import links, live, poster, routes, scribe, walk_form  # noqa: E402, F401
