@@ -258,3 +258,36 @@ def comment_item(**overrides) -> dict:
     }
     item.update(overrides)
     return item
+
+
+# --- staff sign-in -------------------------------------------------------------------------
+
+def csrf_token(client, url="/login") -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    html = client.get(url).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
+
+
+def sign_in(client, email: str, password: str):
+    resp = client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(client)})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+@pytest.fixture
+def official(client, make_user):
+    """The test client, signed in as an official of the test municipality."""
+    sign_in(client, *make_user("official"))
+    return client
+
+
+def sync_items(device, items: list[dict]) -> None:
+    """Send items in batches the API accepts; every one must be created."""
+    for start in range(0, len(items), 200):
+        resp = device.sync(*items[start:start + 200])
+        results = resp.get_json()["results"]
+        assert all(r["status"] == "created" for r in results), results

@@ -4,6 +4,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def tune_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
@@ -14,6 +18,9 @@ def tune_engine(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # SQLite's lower() folds ASCII only; ILIKE searches (the review map's free text)
+        # must find "ÅSEDA" in "åseda" as PostgreSQL does.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
         cur.execute("PRAGMA busy_timeout=30000")
         if ":memory:" not in str(engine.url):
             cur.execute("PRAGMA journal_mode=WAL")
