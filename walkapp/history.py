@@ -52,8 +52,8 @@ def record(session: Session, comment: Comment, action: str, actor: Actor, now: d
     session.add(change)
     if public_text:
         comment.answer, comment.answered_at = public_text, now
-    if status != before or public_text or action in ("promise", "merge", "hide", "unhide",
-                                                      "redact"):
+    if comment.status != before or public_text or action in ("promise", "merge", "hide", "unhide",
+                                                      "redact", "reroute"):
         touch(session, comment, now)
     return change
 
