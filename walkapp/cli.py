@@ -132,7 +132,7 @@ def demo(host, port, no_serve) -> None:
     from walkapp.demo import seed
 
     upgrade()
-    info = seed(db.session)
+    info = seed(db.session, photo_folder=current_app.config["PHOTO_FOLDER"])
     base = f"http://{host}:{port}"
     click.echo(info.describe(base))
     if no_serve:
