@@ -205,6 +205,8 @@ async function refresh() {
       return;
     }
     errorLine.hidden = true;
+    state.page = data.list.page;
+    updateLinks(params);  // first: the detail links carry this address back to the map
     performance.mark('review-render-start');
     drawMap(data);
     drawCounts(data.counts);
@@ -214,7 +216,6 @@ async function refresh() {
       (data.mode === 'clusters' ? ` ${config.text.clusters}` : '');
     window.__reviewLast = { mode: data.mode, total: data.total, points: data.points.length,
       clusters: data.clusters.length, items: data.list.items.length };
-    updateLinks(params);
     window.__reviewUpdates += 1;
   } catch (err) {
     if (err.name !== 'AbortError') {
