@@ -345,20 +345,24 @@ def _ids(scope: Scope) -> dict[str, dict]:
 
 
 def view(session: Session, scope: Scope, f: Filters, v: View) -> Result:
-    """What the map shows for this bbox, zoom and filters, with counts and one list page."""
+    """What the map shows for this bbox, zoom and filters, with counts and one list page.
+
+    The cluster count comes first (from the covering index alone when the filter allows):
+    it is the total, and only a view of at most POINT_LIMIT inputs reads the rows themselves.
+    """
     where = [*conditions(scope, f), in_bbox(v.bbox)]
     ids = _ids(scope)
-    rows = session.execute(select(*LIST_COLUMNS).where(*where).limit(POINT_LIMIT + 1)).all()
-    if len(rows) <= POINT_LIMIT:
+    clusters, total, by_kind = _clusters(session, where,
+                                         cluster_shift(cell_range(v.bbox), v.zoom))
+    if total <= POINT_LIMIT:
+        rows = session.execute(select(*LIST_COLUMNS).where(*where)).all()
         return _points_view(rows, scope, ids, v)
-    shift = cluster_shift(cell_range(v.bbox), v.zoom)
-    clusters, total, by_kind = _clusters(session, where, shift)
+    by_both = session.execute(select(Comment.category_id, Comment.department_id, func.count())
+                              .where(*where)
+                              .group_by(Comment.category_id, Comment.department_id)).all()
     counts = _count([("kind", k, n) for k, n in by_kind.items()] + [
-        (group, ids[group].get(key), n)
-        for group, column in (("category", Comment.category_id),
-                              ("department", Comment.department_id))
-        for key, n in session.execute(select(column, func.count()).where(*where)
-                                      .group_by(column)).all()])
+        (group, ids[group].get(key), n) for cat, dept, n in by_both
+        for group, key in (("category", cat), ("department", dept))])
     pages = max(1, math.ceil(total / v.page_size))
     page = min(v.page, pages)
     key = _sort_key(v.sort)

@@ -45,9 +45,12 @@ class Comment(Base):
     __tablename__ = "comment"
     __table_args__ = (
         Index("ix_comment_device_changed", "device_id", "changed_at", "id"),
-        # The review map's clusters: an index range over the cells, covering kind and status
-        # so an unfiltered view is counted from the index alone (walkapp/review_map.py).
-        Index("ix_comment_cells", "municipality_id", "cell_x", "cell_y", "kind", "status"),
+        # The review map: an index range over the cells, covering what clusters and counts
+        # group by, so a view is counted from the index alone (walkapp/review_map.py) …
+        Index("ix_comment_cells", "municipality_id", "cell_x", "cell_y", "kind", "status",
+              "category_id", "department_id"),
+        # … and its list, newest first, stops after one page instead of sorting the view.
+        Index("ix_comment_municipality_created", "municipality_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the client's UUID

@@ -1,7 +1,8 @@
 """review map: every comment's Web Mercator cell, indexed for server-side clustering
 
 Comments get cell_x/cell_y (the tile at walkapp.geo.CELL_ZOOM); existing rows are filled
-from lon/lat here, in batches, before the columns become required.
+from lon/lat here, in batches, before the columns become required. One index covers what the
+map groups by (cells, kind, status, category, department); another lists newest first.
 
 Revision ID: b7c1e2a9f4d0
 Revises: d499ee70a3ad
@@ -46,12 +47,15 @@ def upgrade():
         batch_op.alter_column('cell_x', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('cell_y', existing_type=sa.Integer(), nullable=False)
         batch_op.create_index('ix_comment_cells',
-                              ['municipality_id', 'cell_x', 'cell_y', 'kind', 'status'],
-                              unique=False)
+                              ['municipality_id', 'cell_x', 'cell_y', 'kind', 'status',
+                               'category_id', 'department_id'], unique=False)
+        batch_op.create_index('ix_comment_municipality_created',
+                              ['municipality_id', 'created_at'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.drop_index('ix_comment_municipality_created')
         batch_op.drop_index('ix_comment_cells')
         batch_op.drop_column('cell_y')
         batch_op.drop_column('cell_x')
