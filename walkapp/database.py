@@ -1,11 +1,18 @@
 """Engine tuning that differs per database: SQLite needs WAL, foreign keys and write locks."""
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 
 
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
+def _sqlite_from_hint(_compiler, _table, text: str) -> str:
+    return text
+
+
+# SQLAlchemy's SQLite compiler drops table hints; SQLite understands "INDEXED BY", which the
+# review map's list needs (its planner otherwise sorts a whole view for one page). Only
+# statements that ask with .with_hint(…, "sqlite") are affected.
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint
 
 
 def tune_engine(engine: Engine) -> None:
@@ -18,9 +25,6 @@ def tune_engine(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        # SQLite's lower() folds ASCII only; ILIKE searches (the review map's free text)
-        # must find "ÅSEDA" in "åseda" as PostgreSQL does.
-        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
         cur.execute("PRAGMA busy_timeout=30000")
         if ":memory:" not in str(engine.url):
             cur.execute("PRAGMA journal_mode=WAL")

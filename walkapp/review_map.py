@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, null, or_, select
 from sqlalchemy.orm import Session
 
 from walkapp.geo import CELL_ZOOM, cell_to_lonlat, lonlat_to_cell
@@ -25,14 +25,14 @@ from walkapp.models import KINDS, STATUSES, Category, Comment, Department, Munic
 from walkapp.workflow import OPEN, WorkflowError, is_overdue, local_today
 
 POINT_LIMIT = 400       # more inputs than this in view: clusters
-MAX_CELLS = 2048        # a cluster grid never has more cells than this
+MAX_CELLS = 768         # a cluster grid never has more cells than this (a 2560×1200 screen)
 CLUSTER_BITS = 2        # a cluster cell is a quarter of a map tile (64 px) across
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
 TEXT_MAX = 200
 EXCERPT = 160
 NO_DEPARTMENT = "none"  # department filter value: not routed to anyone
-SORTS = ("created", "kind", "category", "department", "status", "walk")
+SORTS = ("created", "kind", "category", "department", "status")
 HIDDEN = ("include", "exclude", "only")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -54,6 +54,7 @@ class Scope:
     departments: dict[str, int]  # slug → id
     # The list sorts categories as residents see them, departments by name.
     rank: dict[str, dict[int, object]] = field(default_factory=dict)
+    dialect: str = "sqlite"
 
     @classmethod
     def load(cls, session: Session, municipality_id: int, now: datetime) -> Scope:
@@ -70,7 +71,8 @@ class Scope:
                    {code: i for i, code in rows(Walk.id, Walk.join_code)},
                    {slug: i for i, slug, _o in cats}, {slug: i for i, slug, _n in depts},
                    {"category": {i: o for i, _s, o in cats},
-                    "department": {i: n.casefold() for i, _s, n in depts}})
+                    "department": {i: n.casefold() for i, _s, n in depts}},
+                   session.get_bind().dialect.name)
 
     def walk_codes(self) -> dict[int, str]:
         return {v: k for k, v in self.walks.items()}
@@ -240,14 +242,26 @@ def conditions(scope: Scope, f: Filters) -> list[ColumnElement[bool]]:
     if f.date_to:
         where.append(Comment.created_at < scope.local_midnight(f.date_to + timedelta(days=1)))
     if f.q:
-        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(or_(Comment.text.ilike(pattern, escape="\\"),
-                         Comment.public_text.ilike(pattern, escape="\\")))
+        where.append(_text_search(f.q, scope.dialect))
     if f.hidden == "exclude":
         where.append(Comment.hidden_at.is_(None))
     elif f.hidden == "only":
         where.append(Comment.hidden_at.is_not(None))
     return where
+
+
+def _text_search(q: str, dialect: str) -> ColumnElement[bool]:
+    """Case-insensitive substring search. SQLite's lower() folds ASCII only, so there the
+    query is also tried in lower and upper case: "ÅSEDA", "åseda" and "Åseda" find each other
+    without a slow Python function per row."""
+    variants = {q} if dialect == "postgresql" else {q, q.lower(), q.upper()}
+    either = []
+    for variant in sorted(variants):
+        pattern = "%" + variant.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        either += [Comment.text.ilike(pattern, escape="\\"),
+                   Comment.public_text.ilike(pattern, escape="\\")]
+    return or_(*either)
 
 
 def filtered(scope: Scope, f: Filters) -> Select:
@@ -321,27 +335,33 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-def _sort_key(sort: str):
-    status_order = case({s: i for i, s in enumerate(STATUSES)}, value=Comment.status)
-    kind_order = case({k: i for i, k in enumerate(KINDS)}, value=Comment.kind)
-    return {"created": Comment.created_at, "kind": kind_order, "status": status_order,
-            "category": Category.sort_order, "department": Department.name,
-            "walk": Walk.starts_at}[sort]
+# The list's sort keys: the column, and the order of its values (department: by name,
+# category: as residents see them, None last).
+KEY_COLUMNS = {"kind": Comment.kind, "status": Comment.status,
+               "category": Comment.category_id, "department": Comment.department_id}
 
 
-def _count(rows_by_key: list[tuple[str, str | None, int]]) -> dict:
-    """{"kind": {...}, "category": {...}, "department": {...}} from (group, key, n) triples."""
-    out: dict[str, dict] = {"kind": {}, "category": {}, "department": {}}
-    for group, key, n in rows_by_key:
-        bucket = out[group]
-        bucket[key or NO_DEPARTMENT] = bucket.get(key or NO_DEPARTMENT, 0) + n
-    return out
+def _key_order(scope: Scope, sort: str) -> list:
+    if sort == "kind":
+        return list(KINDS)
+    if sort == "status":
+        return list(STATUSES)
+    rank = scope.rank[sort]
+    return [*sorted(rank, key=rank.get), None]
 
 
 def _ids(scope: Scope) -> dict[str, dict]:
     return {"category": {v: k for k, v in scope.categories.items()},
             "department": {v: k for k, v in scope.departments.items()},
             "walk": scope.walk_codes()}
+
+
+def _counts(by: dict[str, dict], ids: dict[str, dict]) -> dict:
+    """Counts by kind, category slug and department slug ("none": not routed)."""
+    return {"kind": dict(by["kind"]),
+            "category": {ids["category"].get(k): n for k, n in by["category"].items()},
+            "department": {ids["department"].get(k) or NO_DEPARTMENT: n
+                           for k, n in by["department"].items()}}
 
 
 def view(session: Session, scope: Scope, f: Filters, v: View) -> Result:
@@ -352,45 +372,76 @@ def view(session: Session, scope: Scope, f: Filters, v: View) -> Result:
     """
     where = [*conditions(scope, f), in_bbox(v.bbox)]
     ids = _ids(scope)
-    clusters, total, by_kind = _clusters(session, where,
-                                         cluster_shift(cell_range(v.bbox), v.zoom))
+    # A filter the cell index answers alone (kind, status, category, department) is cheapest
+    # as two index-only passes; one that reads rows (walk, text, dates, overdue, hidden)
+    # reads them once, with category and department as extra group keys.
+    in_index = not (f.walks or f.q or f.date_from or f.date_to or f.overdue is not None
+                    or f.hidden != "include")
+    clusters, by = _clusters(session, where, cluster_shift(cell_range(v.bbox), v.zoom),
+                             counts=not in_index)
+    total = sum(by["kind"].values())
     if total <= POINT_LIMIT:
         rows = session.execute(select(*LIST_COLUMNS).where(*where)).all()
         return _points_view(rows, scope, ids, v)
-    by_both = session.execute(select(Comment.category_id, Comment.department_id, func.count())
-                              .where(*where)
-                              .group_by(Comment.category_id, Comment.department_id)).all()
-    counts = _count([("kind", k, n) for k, n in by_kind.items()] + [
-        (group, ids[group].get(key), n) for cat, dept, n in by_both
-        for group, key in (("category", cat), ("department", dept))])
+    if in_index:
+        for cat, dept, n in session.execute(
+                select(Comment.category_id, Comment.department_id, func.count())
+                .where(*where).group_by(Comment.category_id, Comment.department_id)):
+            by["category"][cat] = by["category"].get(cat, 0) + n
+            by["department"][dept] = by["department"].get(dept, 0) + n
     pages = max(1, math.ceil(total / v.page_size))
     page = min(v.page, pages)
-    key = _sort_key(v.sort)
-    query = (select(*LIST_COLUMNS).where(*where)
-             .order_by(key.desc() if v.descending else key.asc(),
-                       Comment.id.desc() if v.descending else Comment.id.asc())
-             .limit(v.page_size).offset((page - 1) * v.page_size))
-    if v.sort == "category":
-        query = query.join(Category, Category.id == Comment.category_id)
-    elif v.sort == "department":
-        query = query.outerjoin(Department, Department.id == Comment.department_id)
-    elif v.sort == "walk":
-        query = query.outerjoin(Walk, Walk.id == Comment.walk_id)
-    items = [_item(r, scope, ids) for r in session.execute(query)]
-    return Result("clusters", total, clusters=clusters, counts=counts, items=items,
-                  page=page, pages=pages)
+    rows = _page(session, scope, where, v, by, (page - 1) * v.page_size)
+    return Result("clusters", total, clusters=clusters, counts=_counts(by, ids),
+                  items=[_item(r, scope, ids) for r in rows], page=page, pages=pages)
 
 
-def _clusters(session: Session, where, shift: int) -> tuple[list[dict], int, dict]:
+def _newest(where, descending: bool = True) -> Select:
+    """The view's rows in time order: a walk along the (municipality, created_at) index
+    that stops after one page, instead of sorting everything in view."""
+    order = (Comment.created_at.desc(), Comment.id.desc()) if descending else (
+        Comment.created_at.asc(), Comment.id.asc())
+    return (select(*LIST_COLUMNS).where(*where).order_by(*order)
+            .with_hint(Comment, "INDEXED BY ix_comment_municipality_created", "sqlite"))
+
+
+def _page(session: Session, scope: Scope, where, v: View, by: dict, offset: int) -> list:
+    """One page of the list. Sorted by a key (kind, status, category, department), the
+    counts per value say which values the page spans; each is then read newest first."""
+    if v.sort == "created":
+        return session.execute(_newest(where, v.descending).offset(offset)
+                               .limit(v.page_size)).all()
+    column, rows = KEY_COLUMNS[v.sort], []
+    order = _key_order(scope, v.sort)
+    for value in reversed(order) if v.descending else order:
+        n = by[v.sort].get(value, 0)
+        if offset >= n:
+            offset -= n
+            continue
+        same = column.is_(None) if value is None else column == value
+        rows += session.execute(_newest([*where, same]).offset(offset)
+                                .limit(v.page_size - len(rows))).all()
+        offset = 0
+        if len(rows) >= v.page_size:
+            break
+    return rows
+
+
+def _clusters(session: Session, where, shift: int, counts: bool) -> tuple[list[dict], dict]:
+    """Clusters of the view and the counts by kind and status they add up to; with
+    `counts`, by category and department too (extra group keys, in the same pass)."""
     cx, cy = Comment.cell_x.op(">>")(shift), Comment.cell_y.op(">>")(shift)
-    query = (select(cx, cy, Comment.kind, Comment.status, func.count(),
+    keys = (cx, cy, Comment.kind, Comment.status, Comment.category_id if counts else null(),
+            Comment.department_id if counts else null())
+    query = (select(*keys, func.count(),
                     func.sum(Comment.cell_x), func.sum(Comment.cell_y),
                     func.min(Comment.cell_x), func.min(Comment.cell_y),
                     func.max(Comment.cell_x), func.max(Comment.cell_y))
-             .where(*where).group_by(cx, cy, Comment.kind, Comment.status))
+             .where(*where).group_by(*keys[:6 if counts else 4]))
     cells: dict[tuple[int, int], dict] = {}
-    by_kind: dict[str, int] = {}
-    for x, y, kind, status, n, sx, sy, minx, miny, maxx, maxy in session.execute(query):
+    by: dict[str, dict] = {"kind": {}, "status": {}, "category": {}, "department": {}}
+    for x, y, kind, status, cat, dept, n, sx, sy, minx, miny, maxx, maxy in \
+            session.execute(query):
         c = cells.get((x, y))
         if c is None:
             c = cells[(x, y)] = {"count": 0, "sx": 0, "sy": 0, "kinds": {}, "statuses": {},
@@ -402,7 +453,9 @@ def _clusters(session: Session, where, shift: int) -> tuple[list[dict], int, dic
         c["statuses"][status] = c["statuses"].get(status, 0) + n
         box = c["box"]
         c["box"] = [min(box[0], minx), min(box[1], miny), max(box[2], maxx), max(box[3], maxy)]
-        by_kind[kind] = by_kind.get(kind, 0) + n
+        for group, key in (("kind", kind), ("status", status), ("category", cat),
+                           ("department", dept))[:4 if counts else 2]:
+            by[group][key] = by[group].get(key, 0) + n
     out = []
     for c in cells.values():
         lon, lat = cell_to_lonlat(c["sx"] / c["count"] + 0.5, c["sy"] / c["count"] + 0.5)
@@ -411,23 +464,28 @@ def _clusters(session: Session, where, shift: int) -> tuple[list[dict], int, dic
         out.append({"count": c["count"], "lon": round(lon, 6), "lat": round(lat, 6),
                     "kinds": c["kinds"], "statuses": c["statuses"],
                     "bbox": [round(west, 6), round(south, 6), round(east, 6), round(north, 6)]})
-    return out, sum(c["count"] for c in out), by_kind
+    return out, by
 
 
 def _points_view(rows, scope: Scope, ids: dict, v: View) -> Result:
-    counts = _count([(group, key, 1) for r in rows for group, key in (
-        ("kind", r.kind), ("category", ids["category"].get(r.category_id)),
-        ("department", ids["department"].get(r.department_id)))])
-    key = {"created": lambda r: r.created_at, "kind": lambda r: KINDS.index(r.kind),
-           "status": lambda r: STATUSES.index(r.status),
-           "category": lambda r: scope.rank["category"].get(r.category_id, 0),
-           "department": lambda r: scope.rank["department"].get(r.department_id, ""),
-           "walk": lambda r: ids["walk"].get(r.walk_id) or ""}[v.sort]
-    ordered = sorted(rows, key=lambda r: (key(r), r.id), reverse=v.descending)
+    """A quiet view: every row is here, so counts and the list are made in Python, in the
+    same order the busy view's queries give."""
+    by: dict[str, dict] = {"kind": {}, "category": {}, "department": {}}
+    for r in rows:
+        for group, key in (("kind", r.kind), ("category", r.category_id),
+                           ("department", r.department_id)):
+            by[group][key] = by[group].get(key, 0) + 1
+    ordered = sorted(rows, key=lambda r: (r.created_at, r.id),
+                     reverse=v.descending or v.sort != "created")
+    if v.sort != "created":
+        rank = {value: i for i, value in enumerate(_key_order(scope, v.sort))}
+        column = KEY_COLUMNS[v.sort].key
+        ordered.sort(key=lambda r: rank.get(getattr(r, column), len(rank)),
+                     reverse=v.descending)  # stable: newest first within a value
     pages = max(1, math.ceil(len(rows) / v.page_size))
     page = min(v.page, pages)
     start = (page - 1) * v.page_size
-    return Result("points", len(rows), points=[_point(r, scope) for r in rows], counts=counts,
+    return Result("points", len(rows), points=[_point(r, scope) for r in rows],
+                  counts=_counts(by, ids),
                   items=[_item(r, scope, ids) for r in ordered[start:start + v.page_size]],
                   page=page, pages=pages)
-

@@ -143,7 +143,7 @@ def test_official_reviews_a_walk(page, server, official_login, walk_inputs, e2e_
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
 
-def test_review_map_reflows_on_a_phone(page, server, official_login):
+def test_review_pages_reflow_on_a_phone(page, server, official_login, walk_inputs):
     page.set_viewport_size({"width": 320, "height": 640})  # also 640 px at 200% zoom
     page.goto(server.url + "/login")
     page.fill("#email", official_login[0])
@@ -154,3 +154,7 @@ def test_review_map_reflows_on_a_phone(page, server, official_login):
     page.wait_for_function("() => window.__reviewUpdates >= 1")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert serious_violations(page) == []
+    for path in (f"/review/inputs/{walk_inputs[1][0]}", "/review/walks/ASEDA7/report"):
+        page.goto(server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+        assert serious_violations(page) == [], path

@@ -49,8 +49,10 @@ class Comment(Base):
         # group by, so a view is counted from the index alone (walkapp/review_map.py) …
         Index("ix_comment_cells", "municipality_id", "cell_x", "cell_y", "kind", "status",
               "category_id", "department_id"),
-        # … and its list, newest first, stops after one page instead of sorting the view.
-        Index("ix_comment_municipality_created", "municipality_id", "created_at"),
+        # … and its list, newest first, stops after one page instead of sorting the view
+        # (the cells in the index spare a row read for every input outside the view).
+        Index("ix_comment_municipality_created", "municipality_id", "created_at", "cell_x",
+              "cell_y"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the client's UUID

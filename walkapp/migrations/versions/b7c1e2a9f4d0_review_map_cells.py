@@ -50,7 +50,8 @@ def upgrade():
                               ['municipality_id', 'cell_x', 'cell_y', 'kind', 'status',
                                'category_id', 'department_id'], unique=False)
         batch_op.create_index('ix_comment_municipality_created',
-                              ['municipality_id', 'created_at'], unique=False)
+                              ['municipality_id', 'created_at', 'cell_x', 'cell_y'],
+                              unique=False)
 
 
 def downgrade():
