@@ -33,6 +33,10 @@ class Actor:
 
 ROUTER = Actor(name="router", role="router")
 
+# Actions the resident's phone shows even when the status stays as it was (a reroute keeps
+# "routed" but names another department); internal notes are not among them.
+SEEN_BY_RESIDENTS = frozenset({"promise", "merge", "hide", "unhide", "redact", "reroute"})
+
 
 def record(session: Session, comment: Comment, action: str, actor: Actor, now: datetime, *,
            status: str | None = None, public_text: str | None = None,
@@ -52,8 +56,7 @@ def record(session: Session, comment: Comment, action: str, actor: Actor, now: d
     session.add(change)
     if public_text:
         comment.answer, comment.answered_at = public_text, now
-    if comment.status != before or public_text or action in ("promise", "merge", "hide", "unhide",
-                                                      "redact", "reroute"):
+    if comment.status != before or public_text or action in SEEN_BY_RESIDENTS:
         touch(session, comment, now)
     return change
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import make_test_app, seed_test_world
 from walkapp import router_cache
 from walkapp.extensions import db
-from walkapp.models import Comment
+from walkapp.models import Comment, User
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = bool(os.environ.get("WALKAPP_REQUIRE_BROWSER"))
@@ -264,3 +264,30 @@ def serious_violations(page) -> list[str]:
     results = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
             for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+@pytest.fixture
+def official(e2e_app):
+    """A new official of the test municipality: (email, password)."""
+    import uuid
+
+    email = f"official-{uuid.uuid4().hex[:6]}@example.org"
+    with e2e_app.app_context():
+        muni_id = db.session.execute(db.text("SELECT id FROM municipality")).scalar()
+        user = User(email=email, name="Anna Official", role="official",
+                    municipality_id=muni_id)
+        user.set_password("correct horse battery")
+        db.session.add(user)
+        db.session.commit()
+    return email, "correct horse battery"
+
+
+def sign_in(page, server, login, lang: str | None = None) -> None:
+    """Sign in through the form and wait for the staff start page."""
+    import re
+
+    page.goto(server.url + "/login" + (f"?lang={lang}" if lang else ""))
+    page.fill("#email", login[0])
+    page.fill("#password", login[1])
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/review/$"))

@@ -8,23 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import comment_item
-from tests.e2e.conftest import serious_violations
+from tests.e2e.conftest import serious_violations, sign_in
 from walkapp.extensions import db
-from walkapp.models import Comment, User
+from walkapp.models import Comment
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def official_login(e2e_app):
-    email = f"official-{uuid.uuid4().hex[:6]}@example.org"
-    with e2e_app.app_context():
-        muni_id = db.session.execute(db.text("SELECT id FROM municipality")).scalar()
-        user = User(email=email, name="Anna Official", role="official", municipality_id=muni_id)
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-    return email, "correct horse battery"
 
 
 @pytest.fixture
@@ -57,14 +45,10 @@ def wait_total(page, total: int, after: int) -> None:
         f"&& window.__reviewLast.total === {total}")
 
 
-def test_official_reviews_a_walk(page, server, official_login, walk_inputs, e2e_app):
+def test_official_reviews_a_walk(page, server, official, walk_inputs, e2e_app):
     token, ids = walk_inputs
     page.set_viewport_size({"width": 1200, "height": 900})
-    page.goto(server.url + "/login?lang=en")
-    page.fill("#email", official_login[0])
-    page.fill("#password", official_login[1])
-    page.click("#submit")
-    page.wait_for_url(re.compile(r"/review/$"))
+    sign_in(page, server, official, lang="en")
 
     page.goto(server.url + "/review/map?walk=ASEDA7")
     page.wait_for_function("() => window.__reviewUpdates >= 1")
@@ -143,13 +127,9 @@ def test_official_reviews_a_walk(page, server, official_login, walk_inputs, e2e_
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
 
-def test_review_pages_reflow_on_a_phone(page, server, official_login, walk_inputs):
+def test_review_pages_reflow_on_a_phone(page, server, official, walk_inputs):
     page.set_viewport_size({"width": 320, "height": 640})  # also 640 px at 200% zoom
-    page.goto(server.url + "/login")
-    page.fill("#email", official_login[0])
-    page.fill("#password", official_login[1])
-    page.click("#submit")
-    page.wait_for_url(re.compile(r"/review/$"))
+    sign_in(page, server, official)
     page.goto(server.url + "/review/map")
     page.wait_for_function("() => window.__reviewUpdates >= 1")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -1,28 +1,12 @@
 """Staff pages in a real browser: axe-core finds nothing serious, and they reflow at 200%."""
 
 import re
-import uuid
 
 import pytest
 
 from tests.e2e.conftest import serious_violations
-from walkapp.extensions import db
-from walkapp.models import User
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def official(e2e_app):
-    email = f"official-{uuid.uuid4().hex[:6]}@example.org"
-    with e2e_app.app_context():
-        muni_id = db.session.execute(db.text("SELECT id FROM municipality")).scalar()
-        user = User(email=email, name="Anna Official", role="official",
-                    municipality_id=muni_id)
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-    return email, "correct horse battery"
 
 
 def test_staff_pages_pass_axe_and_reflow(page, server, official):
