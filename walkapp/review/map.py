@@ -10,6 +10,7 @@ from walkapp import export, labels, review_map
 from walkapp.access import OFFICIALS, roles_required
 from walkapp.errors import error_response, field_error
 from walkapp.extensions import db
+from walkapp.geo import walk_bbox
 from walkapp.models import (
     KINDS,
     LANGUAGES,
@@ -71,12 +72,17 @@ def map():
     tiles = {k.lower(): current_app.config[k] for k in
              ("TILE_URL", "TILE_ATTRIBUTION", "TILE_MIN_ZOOM", "TILE_MAX_ZOOM")}
     boundary = current_user.municipality.boundary
+    # Choosing walks moves the map to them: each walk's extent (area, route, meeting point).
+    walk_bounds = {w.join_code: bbox for w in found["walks"] if (bbox := walk_bbox(
+        w.area, w.route, (w.meeting_lon, w.meeting_lat) if w.meeting_lon is not None
+        else None, 100)) is not None}
     return render_template(
         "review/map.html", **found, labels=page_labels, tiles=tiles, lang=lang,
         timezone=current_user.municipality.timezone, first=request.args.to_dict(),
         chosen={k: {v.strip() for item in vals for v in item.split(",")}
                 for k, vals in _args().items()},
-        bounds=list(boundary.bounds) if boundary is not None else None)
+        bounds=list(boundary.bounds) if boundary is not None else None,
+        walk_bounds=walk_bounds)
 
 
 @bp.get("/map/data")

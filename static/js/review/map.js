@@ -31,13 +31,36 @@ if (map.attributionControl) map.attributionControl.setPrefix(false);
 L.tileLayer(config.tiles.tile_url, { minZoom: config.tiles.tile_min_zoom,
   maxZoom: config.tiles.tile_max_zoom, attribution: config.tiles.tile_attribution || '' }).addTo(map);
 const layer = L.layerGroup().addTo(map);
+// A quiet view comes as points (at most a few hundred): they are grouped here, in the
+// browser, where they would overlap; a busy one comes as clusters the server counted.
+const pins = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false,
+  iconCreateFunction: (group) => clusterIcon(summarise(group.getAllChildMarkers())) });
+map.addLayer(pins);
+
+function summarise(markers) {
+  const kinds = {};
+  for (const m of markers) kinds[m.options.kind] = (kinds[m.options.kind] || 0) + 1;
+  return { count: markers.length, kinds };
+}
 
 const at = (url.searchParams.get('at') || '').split(',').map(Number);
 state.sort = url.searchParams.get('sort') || state.sort;
 state.page = Number(url.searchParams.get('page')) || 1;
+function chosenWalks() {
+  return [...document.getElementById('f-walk').selectedOptions].map((o) => o.value);
+}
+
+// The chosen walks' extent, else the municipality's.
+function fitFilter() {
+  const boxes = chosenWalks().map((code) => config.walk_bounds[code]).filter(Boolean);
+  const box = boxes.length ? boxes.reduce((a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]),
+    Math.max(a[2], b[2]), Math.max(a[3], b[3])]) : config.bounds;
+  if (box) map.fitBounds([[box[1], box[0]], [box[3], box[2]]]);
+  else map.setView([57.15, 15.27], 12);
+}
+
 if (at.length === 3 && at.every(Number.isFinite)) map.setView([at[0], at[1]], at[2]);
-else if (config.bounds) map.fitBounds([[config.bounds[1], config.bounds[0]], [config.bounds[3], config.bounds[2]]]);
-else map.setView([57.15, 15.27], 12);
+else fitFilter();
 
 function filterParams() {
   const params = new URLSearchParams();
@@ -60,7 +83,7 @@ function describe(item) {
 }
 
 function pinIcon(item) {
-  const pin = el('div', `pin kind-${item.kind}${item.hidden ? ' hidden' : ''}${item.overdue ? ' overdue' : ''}`);
+  const pin = el('div', `pin kind-${item.kind}${item.hidden ? ' hidden' : ''}${item.overdue ? ' is-overdue' : ''}`);
   pin.append(el('span', 'glyph', config.symbols[item.status] || ''));
   if (item.overdue) pin.append(el('span', 'badge', '!'));
   if (item.hidden) pin.append(el('span', 'badge hidden-badge', '⊘'));
@@ -69,7 +92,10 @@ function pinIcon(item) {
 
 function clusterIcon(c) {
   const node = el('div', 'cluster');
-  node.append(el('span', 'count', String(c.count)));
+  const count = el('span', 'count', String(c.count));
+  count.setAttribute('aria-hidden', 'true');
+  // The icon is a button: its words are its name for screen readers.
+  node.append(count, el('span', 'visually-hidden', fill(config.text.cluster, { n: c.count })));
   const size = c.count >= 1000 ? 54 : c.count >= 100 ? 46 : 38;
   node.style.width = node.style.height = `${size}px`;
   // The ring shows the kinds' shares; the count and the title say it in words.
@@ -87,11 +113,13 @@ function clusterIcon(c) {
 
 function drawMap(data) {
   layer.clearLayers();
-  for (const p of data.points) {
-    const marker = L.marker([p.lat, p.lon], { icon: pinIcon(p), title: describe(p), keyboard: true });
+  pins.clearLayers();
+  pins.addLayers(data.points.map((p) => {
+    const marker = L.marker([p.lat, p.lon], { icon: pinIcon(p), title: describe(p),
+      keyboard: true, kind: p.kind });
     marker.on('click', () => { window.location.href = inputUrl(p.id); });
-    layer.addLayer(marker);
-  }
+    return marker;
+  }));
   for (const c of data.clusters) {
     const kinds = Object.entries(c.kinds).map(([k, n]) => `${config.labels.kind[k]}: ${n}`).join(', ');
     const marker = L.marker([c.lat, c.lon], { icon: clusterIcon(c), keyboard: true,
@@ -236,6 +264,7 @@ form.addEventListener('submit', (e) => { e.preventDefault(); state.page = 1; ref
 form.addEventListener('change', (e) => {
   if (e.target.id === 'export-public') { updateLinks(filterParams()); return; }
   state.page = 1;
+  if (e.target.id === 'f-walk') fitFilter();  // its moveend refreshes
   soon(50);
 });
 document.getElementById('f-q').addEventListener('input', () => { state.page = 1; soon(400); });
