@@ -135,6 +135,10 @@ def export_filter(fmt: str):
         rows = list(_export_rows())
     except review_map.FilterError as err:
         return filter_error(err)
+    # Everything the file needs is loaded: end the transaction (on SQLite it holds the write
+    # lock phones need) before the slow part, writing the file.
+    db.session.expunge_all()
+    db.session.rollback()
     now = utcnow()
     stamp = now.strftime("%Y%m%d")
     suffix = "-public" if public else ""
