@@ -444,3 +444,26 @@ def hooked(app, world, http_server):
     set_department(app, email=None, webhook_url=http_server.url + "/in",
                    webhook_secret=secret, webhook_secret_at=utcnow())
     return secret
+
+
+def log_in(client, email: str, password: str):
+    """Sign a test client in with an account's e-mail and password."""
+    resp = client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(client)})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+@pytest.fixture
+def official(client, make_user):
+    """The test client, signed in as an official of the test municipality."""
+    log_in(client, *make_user("official"))
+    return client
+
+
+def sync_items(device, items: list[dict]) -> None:
+    """Send items in batches the API accepts; every one must be created."""
+    for start in range(0, len(items), 200):
+        resp = device.sync(*items[start:start + 200])
+        results = resp.get_json()["results"]
+        assert all(r["status"] == "created" for r in results), results

@@ -43,8 +43,9 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture
 def seeded(app):
+    """The municipality alone: the routing tests below count decisions of their own."""
     with app.app_context():
-        return demo.seed(db.session, now=NOW)
+        return demo.seed(db.session, now=NOW, with_inputs=False)
 
 
 def test_seed_twice_changes_nothing(app, monkeypatch):
@@ -117,7 +118,8 @@ def test_road_buffer_is_sixty_metres_wide(app, seeded):
 def test_walks_and_their_join_codes(app, client, seeded):
     assert [w.join_code for w in seeded.walks] == CODES
     assert [w.status for w in seeded.walks] == ["open", "open", "planned", "planned", "planned"]
-    assert all(w.starts_at > NOW for w in seeded.walks)
+    # the open walks took place (their inputs are being worked on); the planned lie ahead
+    assert all((w.starts_at < NOW) == (w.status == "open") for w in seeded.walks)
     assert all(re.fullmatch(r"[A-Z0-9]{3,16}", c) for c in CODES)
     slugs = [c[0] for c in DEFAULT_CATEGORIES]
     for walk in seeded.walks:
@@ -370,3 +372,43 @@ def test_walkapp_demo_serves(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def test_demo_inputs_are_real(app):
+    """40–80 inputs per open walk across kinds, categories, departments and statuses, with
+    history written by the real workflow and moderation, photos, near-duplicates, a track."""
+    from walkapp import moderation, photos
+    from walkapp.models import Comment, Photo, StatusChange, Track
+    from walkapp.review_map import Scope, overdue_condition
+
+    with app.app_context():
+        demo.seed(db.session, now=NOW, photo_folder=app.config["PHOTO_FOLDER"])
+        s = db.session
+        comments = s.scalars(select(Comment)).all()
+        for code in ("ASEDA1", "LENHOVDA"):
+            n = sum(1 for c in comments if c.walk.join_code == code)
+            assert 40 <= n <= 80, (code, n)
+        assert {c.kind for c in comments} == {"question", "opinion", "idea"}
+        assert len({c.category_id for c in comments}) >= 8
+        assert len({c.department_id for c in comments}) >= 5
+        statuses = {c.status for c in comments}
+        assert {"routed", "acknowledged", "in_progress", "done", "wont_do", "not_ours",
+                "duplicate"} <= statuses, statuses
+        assert any(c.hidden_at for c in comments) and any(c.public_text for c in comments)
+        assert any(c.answer for c in comments) and any(c.promised_on for c in comments)
+        for c in comments:  # the history is the audit trail: it ends where the input is
+            last = s.scalars(select(StatusChange).where(StatusChange.comment_id == c.id)
+                             .order_by(StatusChange.id.desc()).limit(1)).one()
+            assert last.status == c.status
+        assert any(h.action == "reroute" for h in s.scalars(select(StatusChange)))
+        stored = s.scalars(select(Photo).where(Photo.stored_at.is_not(None))).all()
+        assert len(stored) >= 10
+        for p in stored[:3]:
+            assert all(path.is_file() for path in photos.paths(app.config["PHOTO_FOLDER"], p.id))
+        assert len(s.scalars(select(Track)).all()) == 2
+        unmerged = [c for c in comments if c.text.endswith("håller med!") and
+                    c.merged_into_id is None]
+        assert unmerged and moderation.likely_duplicates(s, unmerged[0])
+        muni = s.scalar(select(Municipality))
+        scope = Scope.load(s, muni.id, NOW)
+        assert s.scalars(select(Comment.id).where(overdue_condition(scope))).first()

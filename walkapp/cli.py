@@ -107,13 +107,19 @@ def import_areas(file, dept_slug, muni_slug, replace) -> None:
 
 @click.command("export-geojson")
 @click.option("--walk", "join_code", help="only this walk")
-@click.option("--output", "-o", type=click.File("w"), default="-")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+@click.option("--staff", is_flag=True,
+              help="keep hidden inputs (marked) and the original texts: not for publication")
 @with_appcontext
-def export_geojson(join_code, output) -> None:
-    """Write comments as a GeoJSON FeatureCollection (no device ids: residents stay anonymous)."""
+def export_geojson(join_code, output, staff) -> None:
+    """Write comments as a GeoJSON FeatureCollection (RFC 7946).
+
+    Public by default: hidden inputs left out, redacted texts. Never device ids or the
+    server's per-batch arrival time (only the day it arrived).
+    """
     from walkapp.export import comments_feature_collection
 
-    fc = comments_feature_collection(db.session, join_code)
+    fc = comments_feature_collection(db.session, join_code, public=not staff)
     json.dump(fc, output, ensure_ascii=False, indent=1)
     output.write("\n")
     if output is not sys.stdout:
@@ -130,7 +136,7 @@ def demo(host, port, no_serve) -> None:
     from walkapp.demo import seed
 
     upgrade()
-    info = seed(db.session)
+    info = seed(db.session, photo_folder=current_app.config["PHOTO_FOLDER"])
     base = f"http://{host}:{port}"
     click.echo(info.describe(base))
     if no_serve:

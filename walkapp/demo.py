@@ -15,6 +15,7 @@ from pyproj import Transformer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walkapp import demo_inputs
 from walkapp.models import Category, Department, Municipality, ServiceArea, User, Walk, utcnow
 from walkapp.organisation import DEFAULT_CATEGORIES
 from walkapp.router_cache import areas_changed
@@ -40,10 +41,12 @@ LOCALITIES = {
     "Älghult": ((15.562, 57.010), 1800, 1400),
 }
 
-# join code, locality, title, days from now, meeting point, status
+# join code, locality, title, days from now, meeting point, status. The open walks took
+# place already (inputs came in, departments are working on them: some are overdue); the
+# planned ones lie ahead.
 WALKS = [
-    ("ASEDA1", "Åseda", "Samhällsvandring i Åseda", 7, "Torget vid Storgatan", "open"),
-    ("LENHOVDA", "Lenhovda", "Samhällsvandring i Lenhovda", 14,
+    ("ASEDA1", "Åseda", "Samhällsvandring i Åseda", -40, "Torget vid Storgatan", "open"),
+    ("LENHOVDA", "Lenhovda", "Samhällsvandring i Lenhovda", -3,
      "Parkeringen vid Lenhovda kyrka", "open"),
     ("ALSTERMO", "Alstermo", "Samhällsvandring i Alstermo", 21,
      "Busshållplatsen i centrum", "planned"),
@@ -201,6 +204,8 @@ class DemoInfo:
         lines = [f"walkapp demo: {self.municipality} ({state})", "",
                  f"  App:            {base}/",
                  f"  Staff sign-in:  {base}/login",
+                 f"  Review map:     {base}/review/map",
+                 f"  Walks:          {base}/review/",
                  f"  API (OpenAPI):  {base}/api/v1/openapi.json", "",
                  "Walks (residents open the link or type the join code):"]
         for w in self.walks:
@@ -208,6 +213,8 @@ class DemoInfo:
             lines += [f"  {w.join_code:<9} {w.title}",
                       f"            {w.locality} · {when} · {w.status}",
                       f"            {base}/w/{w.join_code}"]
+            if w.status != "planned":
+                lines += [f"            report: {base}/review/walks/{w.join_code}/report"]
         password = self.password or "(unchanged since the demo was first seeded)"
         lines += ["", f"Demo logins (password: {password}):"]
         for login in self.logins:
@@ -218,13 +225,19 @@ class DemoInfo:
         return "\n".join(lines)
 
 
-def seed(session: Session, password: str | None = None, now: datetime | None = None) -> DemoInfo:
-    """Create the demo municipality and commit; if it exists already, change nothing."""
+def seed(session: Session, password: str | None = None, now: datetime | None = None,
+         photo_folder: str | None = None, with_inputs: bool = True) -> DemoInfo:
+    """Create the demo municipality with its inputs and commit; if it exists already, change
+    nothing. Without photo_folder the inputs come without photos."""
     password = password or os.environ.get("WALKAPP_DEMO_PASSWORD") or DEMO_PASSWORD
     muni = session.scalar(select(Municipality).where(Municipality.slug == SLUG))
     created = muni is None
     if created:
-        muni = _build(session, password, now or utcnow())
+        now = now or utcnow()
+        muni = _build(session, password, now)
+        session.commit()
+        if with_inputs:
+            demo_inputs.seed(session, muni, now, photo_folder)
     info = _info(session, muni, password, created)
     # Commit even when nothing changed: it ends the read transaction, and on SQLite walkapp
     # begins every transaction IMMEDIATE, so an open one would lock out the server's threads.

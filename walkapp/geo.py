@@ -57,3 +57,20 @@ def tile_bounds(x: int, y: int, zoom: int) -> tuple[float, float, float, float]:
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * yy / n))))
 
     return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)
+
+
+# Every comment stores the Web Mercator tile it falls in at this zoom (≈ 2.4 m at the
+# equator): a coarser zoom's cell is a right shift of it, so the review map clusters with a
+# GROUP BY over an index range instead of fetching points (walkapp/review_map.py).
+CELL_ZOOM = 24
+
+
+def lonlat_to_cell(lon: float, lat: float) -> tuple[int, int]:
+    return lonlat_to_tile(lon, lat, CELL_ZOOM)
+
+
+def cell_to_lonlat(x: float, y: float, zoom: int = CELL_ZOOM) -> tuple[float, float]:
+    """The lon/lat of a (fractional) tile coordinate: the inverse of lonlat_to_tile."""
+    n = 2**zoom
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    return x / n * 360.0 - 180.0, lat

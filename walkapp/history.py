@@ -34,6 +34,10 @@ class Actor:
 
 ROUTER = Actor(name="router", role="router")
 
+# Actions the resident's phone shows even when the status stays as it was (a reroute keeps
+# "routed" but names another department); internal notes are not among them.
+SEEN_BY_RESIDENTS = frozenset({"promise", "merge", "hide", "unhide", "redact", "reroute"})
+
 
 def record(session: Session, comment: Comment, action: str, actor: Actor, now: datetime, *,
            status: str | None = None, public_text: str | None = None,
@@ -55,9 +59,8 @@ def record(session: Session, comment: Comment, action: str, actor: Actor, now: d
     session.add(change)
     if public_text:
         comment.answer, comment.answered_at = public_text, now
-    # A note (status None: unchanged) is not news for the resident: their feed stays put.
-    if comment.status != before or public_text or action in ("promise", "merge", "hide",
-                                                              "unhide", "redact"):
+    # A note is not news for the resident: their feed stays put.
+    if comment.status != before or public_text or action in SEEN_BY_RESIDENTS:
         touch(session, comment, now)
     if action in ("route", "reroute") and change.department_id is not None:
         delivery.tell_department(session, comment, change.department_id, action, now)

@@ -139,6 +139,7 @@ def init_app(app) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.add_template_global(label)
+    app.add_template_global(labels.STATUS_SYMBOL, "status_symbol")
     app.add_template_filter(localtime)
     app.add_template_filter(localdate)
 

@@ -71,3 +71,10 @@ def msgid(group: str, value: str | None) -> str:
     if value is None:
         return ""
     return GROUPS[group].get(value, value)
+
+# A status is never told by colour alone: each has a symbol drawn in its pin, list row and
+# report line, next to its words.
+STATUS_SYMBOL = {
+    "received": "○", "routed": "→", "acknowledged": "◔", "in_progress": "◑", "done": "✓",
+    "wont_do": "✕", "not_ours": "↩", "duplicate": "=", "noted": "i",
+}

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from walkapp import delivery, notices
+from walkapp.geo import lonlat_to_cell
 from walkapp.models import (
     Category,
     Comment,
@@ -233,12 +234,15 @@ class Batch:
         category = self.categories[(walk.municipality_id, item.category)]
         comment = self.existing.get(item.id)
         if comment is None:
+            lon, lat = item.location.coordinates
+            # The bulk insert skips the ORM's listeners: place the pin in its map cell here.
+            cell_x, cell_y = lonlat_to_cell(lon, lat)
             new = NewComment(
                 id=item.id, municipality_id=walk.municipality_id, walk_id=walk.id,
                 device_id=self.device_id, source="scribe" if self.recorded_by else "app",
                 recorded_by_id=self.recorded_by, kind=item.kind,
-                category_id=category.id, text=item.text, lon=item.location.coordinates[0],
-                lat=item.location.coordinates[1], accuracy_m=item.accuracy_m,
+                category_id=category.id, text=item.text, lon=lon, lat=lat,
+                cell_x=cell_x, cell_y=cell_y, accuracy_m=item.accuracy_m,
                 created_at=item.created_at, received_at=self.now, updated_at=self.now,
                 changed_at=self.now, content_hash=digest, status="received",
                 department_id=None, photo_ids=list(item.photos))

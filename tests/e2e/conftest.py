@@ -294,3 +294,20 @@ def serious_violations(page) -> list[str]:
     results = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
             for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+@pytest.fixture
+def official(staff_account):
+    """A new official of the test municipality: (email, password)."""
+    return staff_account("official", "Anna Official")
+
+
+def sign_in(page, server, login, lang: str | None = None) -> None:
+    """Sign in through the form and wait for the staff start page."""
+    import re
+
+    page.goto(server.url + "/login" + (f"?lang={lang}" if lang else ""))
+    page.fill("#email", login[0])
+    page.fill("#password", login[1])
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/review/$"))

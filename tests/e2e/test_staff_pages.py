@@ -9,11 +9,6 @@ from tests.e2e.conftest import serious_violations
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def official(staff_account):
-    return staff_account("official", "Anna Official")
-
-
 def test_staff_pages_pass_axe_and_reflow(page, server, official):
     page.set_viewport_size({"width": 320, "height": 640})  # 640 px at 200% zoom
     page.goto(server.url + "/login")

@@ -5,12 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from walkapp.geo import lonlat_to_cell
 from walkapp.models.base import Base, UTCDateTime, utcnow
 from walkapp.models.device import Device
-from walkapp.models.municipality import Category, Department, ServiceArea
+from walkapp.models.municipality import Category, Department, Municipality, ServiceArea
 from walkapp.models.walk import Walk
 
 KINDS = ("question", "opinion", "idea")
@@ -31,7 +43,17 @@ SOURCES = ("app", "scribe", "open311")
 
 class Comment(Base):
     __tablename__ = "comment"
-    __table_args__ = (Index("ix_comment_device_changed", "device_id", "changed_at", "id"),)
+    __table_args__ = (
+        Index("ix_comment_device_changed", "device_id", "changed_at", "id"),
+        # The review map: an index range over the cells, covering what clusters and counts
+        # group by, so a view is counted from the index alone (walkapp/review_map.py) …
+        Index("ix_comment_cells", "municipality_id", "cell_x", "cell_y", "kind", "status",
+              "category_id", "department_id"),
+        # … and its list, newest first, stops after one page instead of sorting the view
+        # (the cells in the index spare a row read for every input outside the view).
+        Index("ix_comment_municipality_created", "municipality_id", "created_at", "cell_x",
+              "cell_y"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the client's UUID
     # Scoping by municipality needs no join (an Open311 request has no walk).
@@ -52,6 +74,10 @@ class Comment(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Web Mercator tile of the point at geo.CELL_ZOOM, kept in step with lon/lat (see the
+    # listener below; sync's bulk insert fills them itself).
+    cell_x: Mapped[int] = mapped_column(Integer)
+    cell_y: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -81,6 +107,7 @@ class Comment(Base):
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+    municipality: Mapped[Municipality] = relationship()
     walk: Mapped[Walk | None] = relationship()
     device: Mapped[Device | None] = relationship()
     category: Mapped[Category] = relationship()
@@ -111,6 +138,14 @@ class Comment(Base):
     def missing_photos(self) -> list[str]:
         """Photos announced by the phone whose bytes have not arrived yet."""
         return [str(p.id) for p in self.photos if p.stored_at is None]
+
+
+@event.listens_for(Comment, "before_insert")
+@event.listens_for(Comment, "before_update")
+def _place_in_cell(_mapper, _connection, comment: Comment) -> None:
+    """Any insert or move through the ORM (edits, scribe mode, Open311) keeps its cell."""
+    if comment.lon is not None and comment.lat is not None:
+        comment.cell_x, comment.cell_y = lonlat_to_cell(comment.lon, comment.lat)
 
 
 class Photo(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from walkapp.models.base import Base, UTCDateTime, utcnow
@@ -63,7 +63,5 @@ class Open311Request(Base):
     comment: Mapped[Comment] = relationship()
     api_key: Mapped[ApiKey | None] = relationship()
 
-
 # GET requests reads a municipality's inputs in a window of requested_datetime, newest
-# first: without this, every query scans and sorts all of the municipality's inputs.
-Index("ix_comment_municipality_created", Comment.municipality_id, Comment.created_at)
+# first: ix_comment_municipality_created on comment (municipality_id, created_at, …) serves it.

@@ -1,7 +1,18 @@
-"""Staff views: walks and their comments (officials see all, department staff what is theirs)."""
+"""Officials' workspace: walks, the review map, one input with its actions, exports and the
+walk report (department staff see their own walks' comments)."""
 
 from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from walkapp.review import links, live, poster, routes, scribe, walk_form  # noqa: E402, F401
+from walkapp.review import (  # noqa: E402, F401
+    inputs,
+    links,
+    live,
+    map,
+    poster,
+    report,
+    routes,
+    scribe,
+    walk_form,
+)
