@@ -188,7 +188,7 @@ def test_the_item_link_in_mails_leads_staff_to_the_input(app, client, make_user,
     login(client, *make_user("official"))
     resp = client.get(f"/review/items/{item['id']}")
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith(f"/review/walks/ASEDA7#c-{item['id']}")
+    assert resp.headers["Location"].endswith(f"/review/inputs/{item['id']}")
     assert client.get(f"/review/items/{uuid.uuid4()}").status_code == 404
 
 

@@ -1,8 +1,8 @@
 """/review/items/<id>: the stable link to an input that e-mails and webhooks carry.
 
 It outlives page layouts: it sends the signed-in user to the best page they have for the
-input — the department inbox's item page once it exists (endpoint `inbox.item`), else the
-walk's page at the input's row. The wrong department gets 404, as everywhere.
+input — the department inbox's item page for department staff, the input page of the review
+for officials and admins. The wrong department gets 404, as everywhere.
 """
 
 import uuid
@@ -15,7 +15,8 @@ from walkapp.extensions import db
 from walkapp.review import bp
 
 # Preferred pages per role, first that exists wins; each takes comment_id.
-ITEM_PAGES = {"department": ("inbox.item",), "official": (), "admin": ()}
+ITEM_PAGES = {"department": ("inbox.item",), "official": ("review.input",),
+              "admin": ("review.input",)}
 
 
 @bp.get("/items/<uuid:comment_id>")
