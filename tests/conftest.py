@@ -4,7 +4,11 @@ The suite runs on SQLite; when WALKAPP_TEST_DATABASE_URL is set (CI sets it to t
 PostgreSQL) every database-backed test runs a second time on a fresh PostgreSQL database.
 """
 
+import http.client
+import json
 import os
+import socket
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from walkapp import create_app, router_cache
+from walkapp import create_app, photo_store, router_cache
 from walkapp.extensions import db, limiter
 from walkapp.models import (
     Base,
@@ -258,3 +262,66 @@ def comment_item(**overrides) -> dict:
     }
     item.update(overrides)
     return item
+
+
+# --- photo storage ---------------------------------------------------------------------------
+
+@pytest.fixture(params=photo_store.KINDS)
+def any_store(request, app):
+    """Run the test once per photo storage: the local folder and the database."""
+    saved = app.extensions[photo_store.EXTENSION_KEY]
+    app.extensions[photo_store.EXTENSION_KEY] = photo_store.make_store(
+        request.param, app.config["PHOTO_FOLDER"])
+    yield request.param
+    app.extensions[photo_store.EXTENSION_KEY] = saved
+
+
+def stored_photo(app, photo_id, variant="full") -> bytes | None:
+    """The stored bytes of a photo, from whichever store the app uses; None if absent."""
+    with app.app_context():
+        fh = photo_store.for_app(app).open(db.session, uuid.UUID(str(photo_id)), variant)
+        if fh is None:
+            return None
+        with fh:
+            return fh.read()
+
+
+# --- a real HTTP server, for what the test client cannot show (sockets, timing) -------------
+
+class Live:
+    def __init__(self, server):
+        self.server, self.port = server, server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def raw(self, timeout: float = 10) -> socket.socket:
+        """A raw socket to the server (to send half a request, say)."""
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10):
+        """(status, parsed JSON or None) over a new connection."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            headers = headers or {}
+            conn.request(method, path, body=body, headers=headers,
+                         encode_chunked=headers.get("Transfer-Encoding") == "chunked")
+            resp = conn.getresponse()
+            data = resp.read()
+            is_json = resp.getheader("Content-Type", "").startswith("application/json")
+            return resp.status, json.loads(data) if is_json else None
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def live(app):
+    """The app behind walkapp's own threaded server (as `walkapp demo` runs it), read
+    timeout 3 s, in a thread."""
+    from walkapp import serving
+
+    app.config["REQUEST_READ_TIMEOUT"] = 3
+    server = serving.make(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Live(server)
+    server.shutdown()
+    server.server_close()

@@ -131,12 +131,18 @@ def demo(host, port, no_serve) -> None:
     click.echo(info.describe(base))
     if no_serve:
         return
-    from werkzeug.serving import run_simple
+    from walkapp import serving
 
     app = current_app._get_current_object()
     app.config["DEMO_TILES"] = True
     # Not app.run(): Flask ignores it inside a `flask`/FlaskGroup command.
-    run_simple(host, port, app, threaded=True)
+    server = serving.make(app, host, port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def init_app(app) -> None:

@@ -3,10 +3,10 @@ from functools import wraps
 
 from flask import abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
-from walkapp import photos
+from walkapp import photo_store
 from walkapp.extensions import db
 from walkapp.models import Comment, Photo, Walk
 from walkapp.review import bp
@@ -27,6 +27,10 @@ def visible_comments():
     """The comments this user may see: the municipality's, or only their department's."""
     query = select(Comment).join(Walk).where(Walk.municipality_id == current_user.municipality_id)
     if current_user.role == "department":
+        if current_user.department_id is None:
+            # `department_id == None` would be IS NULL: every unrouted comment. A department
+            # user not (or no longer) attached to a department sees nothing.
+            return query.where(false())
         query = query.where(Comment.department_id == current_user.department_id)
     return query
 
@@ -69,5 +73,9 @@ def photo(photo_id: uuid.UUID, size: str | None = None):
         visible_comments().with_only_columns(Comment.id).where(Comment.id == row.comment_id))
     if allowed is None:
         abort(404)  # not 403: do not confirm the photo exists to the wrong department
-    full, thumb = photos.paths(current_app.config["PHOTO_FOLDER"], photo_id)
-    return send_file(thumb if size else full, mimetype="image/jpeg", max_age=3600)
+    data = photo_store.for_app(current_app).open(db.session, photo_id, size or "full")
+    if data is None:
+        abort(404)
+    # Residents' photos are for signed-in staff only: never kept by a shared cache
+    # (security.py makes every signed-in response no-store).
+    return send_file(data, mimetype="image/jpeg", max_age=0, etag=False)
