@@ -90,6 +90,10 @@ def defaults(instance: Path) -> dict:
         "RATELIMIT_LOGIN_ACCOUNT": env("WALKAPP_RATELIMIT_LOGIN_ACCOUNT")
         or "5 per minute;20 per hour;60 per day",
         "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_KEY_PREFIX": env("WALKAPP_RATELIMIT_KEY_PREFIX") or "walkapp",
+        # Redis unreachable: each process counts on its own meanwhile, rather than every
+        # request failing; it switches back when Redis answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",
         # Served over HTTPS: Secure on the session and remember cookies, and HSTS
