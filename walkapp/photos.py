@@ -98,10 +98,11 @@ def process(data: bytes, content_type: str, *, max_pixels: int, max_side: int,
     if img.mode != "RGB":
         img = _flatten(img)
     size = fit(img.size, max_side)
-    if size != img.size:
-        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    # Integer box reduction first (cheap), then a short high-quality step.
-    thumb = img.resize(fit(img.size, thumb_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    if size != img.size:  # what thumbnail() does: antialiased bicubic, integer steps first
+        img = img.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    # The thumbnail: an integer box reduction to just above its size, then a short bilinear
+    # step. A full Lanczos pass from 1600 px cost as much as decoding the photo.
+    thumb = img.resize(fit(img.size, thumb_side), Image.Resampling.BILINEAR, reducing_gap=1.0)
     return Processed(_jpeg(img, QUALITY), _jpeg(thumb, THUMB_QUALITY), img.width, img.height)
 
 
