@@ -101,6 +101,30 @@ def test_a_connection_cut_during_a_sync_is_retried_once(app, world, device, pg_a
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
 
 
+def test_a_connection_cut_before_the_closing_rollback_keeps_the_answer(app, world, device,
+                                                                     pg_admin):
+    """A GET ends with its read transaction still open; the cut lands just before teardown
+    says ROLLBACK. The answer was ready: it must not become a 500."""
+    state = {"armed": False}
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "rollback")
+    def _cut(conn):
+        if state["armed"]:
+            state["armed"] = False
+            terminate(pg_admin, conn.connection.dbapi_connection.info.backend_pid)
+
+    state["armed"] = True
+    try:
+        resp = device.get("/api/v1/walks/ASEDA7")
+    finally:
+        event.remove(engine, "rollback", _cut)
+    assert not state["armed"], "the cut never happened"
+    assert resp.status_code == 200 and resp.get_json()["join_code"] == "ASEDA7"
+    assert device.get("/api/v1/walks/ASEDA7").status_code == 200  # and the next one too
+
+
 # --- SQLite's file ------------------------------------------------------------------------
 
 def mode(path) -> int:

@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load(app, test_config)
 
     from walkapp import errors, i18n, photo_store, photos, security
-    from walkapp.database import retry_on_lost_connection, tune_engine
+    from walkapp.database import release_sessions_quietly, retry_on_lost_connection, tune_engine
     from walkapp.extensions import csrf, db, limiter, login_manager, migrate
 
     if app.config["TRUSTED_PROXIES"]:
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions[photos.SLOTS_KEY] = photos.DecodeSlots(
         app.config["PHOTO_DECODE_SLOTS"], app.config["PHOTO_DECODE_WAIT_SECONDS"])
     db.init_app(app)
+    release_sessions_quietly(app, db.session)
     with app.app_context():
         tune_engine(db.engine)
     # Batch mode lets later migrations alter SQLite tables (it recreates them).
