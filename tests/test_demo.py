@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -329,12 +330,31 @@ def _get(url: str) -> tuple[int, str, bytes]:
         return err.code, err.headers.get_content_type(), err.read()
 
 
+def _stalled_upload_times_out(port: int) -> None:
+    """The demo's server has a read timeout: a phone that stops mid-upload gets a 408 and
+    blocks no one meanwhile (a real SQLite file, the real command)."""
+    import json
+
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/devices", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (local test server)
+        token = json.loads(resp.read())["token"]
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall((f"PUT /api/v1/comments/{uuid.uuid4()}/photos/{uuid.uuid4()} HTTP/1.1\r\n"
+                      f"Host: x\r\nAuthorization: Bearer {token}\r\n"
+                      "Content-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n").encode()
+                     + b"\xff\xd8" + b"x" * 10_000)
+        assert _get(f"http://127.0.0.1:{port}/api/v1/walks/ASEDA1")[0] == 200
+        reply = sock.makefile("rb").read().decode()
+    assert reply.startswith("HTTP/1.1 408"), reply
+
+
 def test_walkapp_demo_serves(tmp_path):
     """The real command, as a user runs it: a fresh SQLite instance, demo tiles, the API."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("WALKAPP_DATABASE_URL", "WALKAPP_MBTILES", "WALKAPP_TILE_URL")}
-    env.update(WALKAPP_INSTANCE=str(tmp_path / "instance"), PYTHONPATH=str(ROOT))
+    env.update(WALKAPP_INSTANCE=str(tmp_path / "instance"), PYTHONPATH=str(ROOT),
+               WALKAPP_REQUEST_READ_TIMEOUT="2")
     log = (tmp_path / "demo.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "walkapp", "demo", "--port", str(port)],
@@ -361,6 +381,7 @@ def test_walkapp_demo_serves(tmp_path):
         assert (tmp_path / "instance" / "walkapp.db").is_file()
         log.seek(0)
         assert f"{base}/w/ASEDA1" in log.read()
+        _stalled_upload_times_out(port)
     finally:
         proc.terminate()
         try:

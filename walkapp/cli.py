@@ -1,4 +1,4 @@
-"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo."""
+"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, copy-photos, demo."""
 
 import json
 import sys
@@ -116,6 +116,45 @@ def export_geojson(join_code, output) -> None:
         click.echo(f"wrote {len(fc['features'])} comment(s)", err=True)
 
 
+@click.command("copy-photos")
+@click.option("--to", "target", type=click.Choice(["local", "database"]), required=True,
+              help="where the photos should be: the folder (PHOTO_FOLDER) or the database")
+@with_appcontext
+def copy_photos(target) -> None:
+    """Copy every stored photo from the other storage into TARGET (e.g. before switching
+    WALKAPP_PHOTO_STORAGE to database for several app servers). Safe to run again."""
+    from walkapp import photo_store
+    from walkapp.models import Photo
+    from walkapp.photos import Processed
+
+    cfg = current_app.config
+    source = "database" if target == "local" else "local"
+    src = photo_store.make_store(source, cfg["PHOTO_FOLDER"])
+    dst = photo_store.make_store(target, cfg["PHOTO_FOLDER"])
+    rows = db.session.execute(select(Photo.id, Photo.width, Photo.height)
+                              .where(Photo.stored_at.is_not(None)).order_by(Photo.id)).all()
+    copied, missing = 0, []
+    for n, (photo_id, width, height) in enumerate(rows, 1):
+        full, thumb = src.open(db.session, photo_id, "full"), src.open(db.session, photo_id,
+                                                                          "thumb")
+        if full is None or thumb is None:
+            missing.append(str(photo_id))
+        else:
+            with full, thumb:
+                dst.save(db.session, photo_id, Processed(full.read(), thumb.read(), width,
+                                                         height))
+            copied += 1
+        if n % 100 == 0:
+            db.session.commit()  # in slices: a big archive is not one transaction
+    db.session.commit()
+    click.echo(f"copied {copied} photo(s) from {source} to {target}")
+    if missing:
+        click.echo(f"{len(missing)} photo(s) had no bytes in {source}: {', '.join(missing[:10])}",
+                   err=True)
+        raise SystemExit(1)
+    click.echo(f"now set WALKAPP_PHOTO_STORAGE={target} and restart the app servers")
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -146,5 +185,5 @@ def demo(host, port, no_serve) -> None:
 
 
 def init_app(app) -> None:
-    for command in (init_db, create_user, import_areas, export_geojson, demo):
+    for command in (init_db, create_user, import_areas, export_geojson, copy_photos, demo):
         app.cli.add_command(command)
