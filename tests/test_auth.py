@@ -120,9 +120,10 @@ def test_unknown_email_costs_a_password_check_too(client, make_user, monkeypatch
 
 
 def test_failed_sign_ins_make_the_account_wait_whatever_the_address(app, make_user):
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3 per minute;10 per hour"  # default: 5 a minute
     email, password = make_user("official")
     other_email, other_password = make_user("official")
-    for n in range(5):  # five addresses, one wrong guess each: the per-address limit sleeps
+    for n in range(3):  # three addresses, one wrong guess each: the per-address limit sleeps
         guesser = app.test_client()
         guesser.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
         assert login(guesser, email, f"guess {n} wrong").status_code == 400
@@ -137,14 +138,22 @@ def test_failed_sign_ins_make_the_account_wait_whatever_the_address(app, make_us
     assert login(owner, other_email, other_password).status_code == 302
 
 
+def test_the_default_backoff_starts_after_five_failures(app):
+    from limits import parse_many
+
+    tiers = parse_many(app.config["RATELIMIT_LOGIN_ACCOUNT"])
+    assert [(t.amount, t.get_expiry()) for t in tiers] == [(5, 60), (20, 3600), (60, 86400)]
+
+
 def test_a_successful_sign_in_clears_the_failures(app, client, make_user):
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "2 per minute"
     email, password = make_user("official")
-    for n in range(4):
-        login(client, email, f"guess {n} wrong")
+    assert login(client, email, "wrong guess 1").status_code == 400
     assert login(client, email, password).status_code == 302
     sign_out(client)
-    for n in range(4):
-        assert login(client, email, f"guess {n} wrong").status_code == 400
+    assert login(client, email, "wrong guess 2").status_code == 400
+    assert login(client, email, "wrong guess 3").status_code == 400  # 3 in all, 2 since
+    assert login(client, email, password).status_code == 429
 
 
 @pytest.mark.parametrize("target", [
