@@ -4,7 +4,9 @@ The suite runs on SQLite; when WALKAPP_TEST_DATABASE_URL is set (CI sets it to t
 PostgreSQL) every database-backed test runs a second time on a fresh PostgreSQL database.
 """
 
+import contextlib
 import http.client
+import io
 import json
 import os
 import socket
@@ -17,6 +19,7 @@ import shapely
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from walkapp import create_app, photo_store, router_cache
 from walkapp.extensions import db, limiter
@@ -42,19 +45,28 @@ def instance_dir(tmp_path_factory):
     return path
 
 
+@contextlib.contextmanager
+def fresh_postgresql(prefix: str = "walkapp_test"):
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    name = f"walkapp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgresql() as url:
+        yield url
 
 
 def make_test_app(database_url: str, instance_dir, **overrides):
@@ -274,6 +286,25 @@ def any_store(request, app):
         request.param, app.config["PHOTO_FOLDER"])
     yield request.param
     app.extensions[photo_store.EXTENSION_KEY] = saved
+
+
+def small_jpeg(color=(200, 100, 0)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload_photo(device, **item_fields) -> tuple[str, str]:
+    """Sync a new comment announcing one photo and upload it: (comment id, photo id)."""
+    photo_id = str(uuid.uuid4())
+    item = comment_item(photos=[photo_id], **item_fields)
+    assert device.sync(item).status_code == 200
+    resp = device.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=small_jpeg(),
+                      headers={"Content-Type": "image/jpeg"})
+    assert resp.status_code == 201, resp.get_json()
+    return item["id"], photo_id
 
 
 def stored_photo(app, photo_id, variant="full") -> bytes | None:

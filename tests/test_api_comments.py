@@ -1,29 +1,18 @@
 """DELETE /api/v1/comments/<id>: a resident withdraws a pin until it is reviewed."""
 
-import io
 import uuid
 from datetime import UTC, datetime
 
-from PIL import Image
 from sqlalchemy import func, select
 
-from tests.conftest import comment_item, stored_photo
+from tests.conftest import comment_item, stored_photo, upload_photo
 from walkapp.extensions import db
 from walkapp.models import Comment, Photo, RoutingDecision, StatusChange
 
 
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (10, 10)).save(out, "JPEG")
-    return out.getvalue()
-
-
 def test_delete_removes_comment_photos_and_files(app, world, device, any_store):
-    photo_id = str(uuid.uuid4())
-    item = comment_item(photos=[photo_id])
-    device.sync(item)
-    device.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=jpeg(),
-               headers={"Content-Type": "image/jpeg"})
+    comment_id, photo_id = upload_photo(device)
+    item = {"id": comment_id}
     assert stored_photo(app, photo_id) and stored_photo(app, photo_id, "thumb")
     resp = device.delete(f"/api/v1/comments/{item['id']}")
     assert resp.status_code == 204 and resp.data == b""

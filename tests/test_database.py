@@ -4,15 +4,13 @@ migration that gives existing staff a session token."""
 import os
 import stat
 import time
-import uuid
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import PG_URL, comment_item, make_test_app
+from tests.conftest import comment_item, fresh_postgresql, make_test_app
 from walkapp.extensions import db
 from walkapp.models import Comment
 
@@ -161,14 +159,8 @@ def fresh_database(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrate.db'}"
         return
-    name = f"walkapp_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgresql("walkapp_mig") as url:
+        yield url
 
 
 def test_migration_gives_existing_staff_their_own_session_token(fresh_database, tmp_path):

@@ -1,13 +1,11 @@
 """walkapp/photo_store.py: one interface over the local folder and the database, and what
 the database store is for: several app servers that all see the same photos."""
 
-import io
 import uuid
 
 import pytest
-from PIL import Image
 
-from tests.conftest import comment_item, make_test_app, stored_photo
+from tests.conftest import comment_item, make_test_app, small_jpeg, stored_photo, upload_photo
 from tests.test_review import login
 from walkapp import photo_store
 from walkapp.extensions import db
@@ -71,12 +69,6 @@ def test_unknown_storage_is_named():
         photo_store.make_store("s3", "/tmp/x")
 
 
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 100, 0)).save(out, "JPEG")
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(("storage", "seen_by_the_other"), [("database", 200), ("local", 404)])
 def test_two_app_servers_see_the_same_photos_only_with_database_storage(
         database_url, instance_dir, world, make_user, new_device, storage, seen_by_the_other):
@@ -91,7 +83,7 @@ def test_two_app_servers_see_the_same_photos_only_with_database_storage(
     photo_id = str(uuid.uuid4())
     item = comment_item(photos=[photo_id])
     assert phone.post("/api/v1/sync", json={"comments": [item]}, headers=auth).status_code == 200
-    resp = phone.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=jpeg(),
+    resp = phone.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=small_jpeg(),
                      headers={**auth, "Content-Type": "image/jpeg"})
     assert resp.status_code == 201
     official = other.test_client()
@@ -103,11 +95,7 @@ def test_two_app_servers_see_the_same_photos_only_with_database_storage(
 
 
 def test_copy_photos_to_the_database_and_back(app, runner, world, device):
-    photo_id = str(uuid.uuid4())
-    item = comment_item(photos=[photo_id])
-    device.sync(item)
-    device.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=jpeg(),
-               headers={"Content-Type": "image/jpeg"})
+    _, photo_id = upload_photo(device)
     on_disk = stored_photo(app, photo_id)
     result = runner.invoke(args=["copy-photos", "--to", "database"])
     assert result.exit_code == 0, result.output
