@@ -1,12 +1,14 @@
 """Load and faults: N phones against a real walkapp stack, then the database is checked.
 
-    python bench/load_phones.py --stack production   # nginx → gunicorn (4 workers) → PostgreSQL
+    python bench/load_phones.py --stack production   # nginx → gunicorn (2+2 workers) → PostgreSQL
     python bench/load_phones.py --stack demo         # `walkapp demo` on SQLite
 
-The script starts the stack itself on loopback (ports --port .. --port+2), each phone in a
-thread of its own: it registers, fetches the walk, sends its comments in batches with one
-photo each (a 1600×1200 JPEG, what the field app sends), and reads its feed. Faults are
-injected on the way:
+The script starts the stack itself on loopback (ports --port .. --port+2): nginx with the
+repo's config in front of two gunicorn pools as the README sets them up (2 workers for
+everything but photo uploads, 2 at nice 10 for those; --photo-workers 0 for one pool of 4).
+Each phone runs in a thread of its own: it registers, fetches the walk, sends its comments
+in batches with one photo each (a 1600×1200 JPEG, what the field app sends), and reads its
+feed. Faults are injected on the way:
   - lost responses: a batch is sent and the connection dropped unread, then sent again;
   - duplicate batches: a batch that went through is sent once more;
   - aborted photo uploads: half a photo, then the connection is dropped; then a full retry;
@@ -327,21 +329,28 @@ def start_production(args, tmp: Path, procs: list):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(args.pg_url).set(database=name).render_as_string(hide_password=False)
     seed(url, tmp)
-    app_port, front = args.port + 1, args.port
+    front, app_port, photo_port = args.port, args.port + 1, args.port + 2
     env = {**os.environ, "WALKAPP_DATABASE_URL": url, "WALKAPP_INSTANCE": str(tmp),
-           "WALKAPP_SECRET_KEY": "bench", "WALKAPP_BIND": f"{HOST}:{app_port}",
-           "WALKAPP_WORKERS": str(args.workers), "WALKAPP_TRUSTED_PROXIES": "1",
+           "WALKAPP_SECRET_KEY": "bench", "WALKAPP_TRUSTED_PROXIES": "1",
            "WALKAPP_PHOTO_STORAGE": args.photo_storage, "PYTHONPATH": str(ROOT)}
     if args.redis:
         env.update(WALKAPP_RATELIMIT_STORAGE_URI=args.redis,
                    WALKAPP_RATELIMIT_KEY_PREFIX=name)
-    log = tmp / "gunicorn.log"
-    gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-         "--access-logfile", "/dev/null", "walkapp:create_app()"],
-        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    procs.append(gunicorn)
-    wait_http(app_port, gunicorn, log)
+    pools = [("gunicorn", app_port, args.workers - args.photo_workers, [])]
+    if args.photo_workers:  # the README's setup: photos in their own pool, lower priority
+        pools.append(("gunicorn-photos", photo_port, args.photo_workers, ["nice", "-n", "10"]))
+    else:
+        photo_port = app_port
+    for name_, port_, workers, prefix in pools:
+        log = tmp / f"{name_}.log"
+        proc = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "gunicorn", "-c",
+             str(ROOT / "deploy" / "gunicorn.conf.py"), "--access-logfile", "/dev/null",
+             "walkapp:create_app()"],
+            env={**env, "WALKAPP_BIND": f"{HOST}:{port_}", "WALKAPP_WORKERS": str(workers)},
+            cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        procs.append(proc)
+        wait_http(port_, proc, log)
     port = app_port
     if not args.no_nginx:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -354,6 +363,7 @@ events {{ worker_connections 1024; }}
 http {{ access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
   fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
   upstream walkapp {{ server {HOST}:{app_port}; }}
+  upstream walkapp_photos {{ server {HOST}:{photo_port}; }}
   server {{ listen {HOST}:{front}; include {ROOT}/deploy/nginx-walkapp-proxy.conf; }}
 }}""")
         proc = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(conf)],
@@ -362,14 +372,16 @@ http {{ access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/
         wait_http(front, proc, tmp / "nginx.log")
         port = front
     via = "" if args.no_nginx else "nginx → "
-    label = (f"{via}gunicorn ({args.workers} sync workers, deploy/gunicorn.conf.py) → PostgreSQL;"
-             f" photos: {args.photo_storage}; rate limits: {'redis' if args.redis else 'memory'}")
+    split = (f"{args.workers - args.photo_workers} sync workers + {args.photo_workers} for "
+             "photo uploads at nice 10" if args.photo_workers else f"{args.workers} sync workers")
+    label = (f"{via}gunicorn ({split}, deploy/gunicorn.conf.py) → PostgreSQL; photos stored: "
+             f"{args.photo_storage}; rate limits: {'redis' if args.redis else 'memory'}")
 
     def drop():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    return port, url, label, gunicorn.pid, drop, [p.pid for p in procs]
+    return port, url, label, procs[0].pid, drop, [p.pid for p in procs]
 
 
 def start_demo(args, tmp: Path, procs: list):
@@ -483,7 +495,9 @@ def main() -> int:
     ap.add_argument("--phones", type=int, default=50)
     ap.add_argument("--comments", type=int, default=40, help="per phone")
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn workers in all")
+    ap.add_argument("--photo-workers", type=int, default=2,
+                    help="of those, in the photo-upload pool (0: one pool for everything)")
     ap.add_argument("--photo-size", default="1600x1200")
     ap.add_argument("--photo-storage", choices=["local", "database"], default="local")
     ap.add_argument("--pg-url", default=os.environ.get(
@@ -539,7 +553,8 @@ def main() -> int:
     finally:
         stop.set()
         for proc in reversed(procs):
-            proc.send_signal(signal.SIGINT if proc is procs[0] else signal.SIGTERM)
+            is_gunicorn = "gunicorn" in " ".join(map(str, proc.args))
+            proc.send_signal(signal.SIGINT if is_gunicorn else signal.SIGTERM)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -210,47 +210,64 @@ def test_the_nginx_site_file_is_valid(tmp_path):
 
 @pytest.fixture
 def behind_nginx(deployment):
-    """nginx running deploy/nginx-walkapp-proxy.conf in front of one gunicorn sync worker."""
-    app_live = deployment(workers=1, WALKAPP_TRUSTED_PROXIES="1",
-                          WALKAPP_RATELIMIT_DEVICES="3 per minute")
+    """nginx running deploy/nginx-walkapp-proxy.conf in front of two gunicorn pools of one
+    sync worker each: the main one and the one for photo uploads."""
+    env = {"WALKAPP_TRUSTED_PROXIES": "1", "WALKAPP_RATELIMIT_DEVICES": "3 per minute"}
+    main, photos = deployment(workers=1, **env), deployment(workers=1, **env)
     tmp, port = deployment.tmp, free_port()
     conf = nginx_conf(tmp, f"""
-    upstream walkapp {{ server 127.0.0.1:{app_live.port}; }}
+    upstream walkapp {{ server 127.0.0.1:{main.port}; }}
+    upstream walkapp_photos {{ server 127.0.0.1:{photos.port}; }}
     server {{
         listen 127.0.0.1:{port};
         include {DEPLOY / "nginx-walkapp-proxy.conf"};
     }}""")
     proc = Process([NGINX, "-p", str(tmp), "-c", str(conf)], os.environ, tmp / "nginx.log", port)
-    yield Live(type("S", (), {"server_port": port})())
+    live = Live(type("S", (), {"server_port": port})())
+    live.logs = {"main": deployment.started[0].log, "photos": deployment.started[1].log}
+    yield live
     proc.stop()
 
 
 @needs_nginx
 def test_behind_nginx(behind_nginx):
-    """One gunicorn worker behind the repo's nginx config (one boot for three checks)."""
+    """Two one-worker gunicorn pools behind the repo's nginx config (one boot, four checks)."""
     live = behind_nginx
-
-    # 1. A stalled upload is nginx's to wait for: the only worker stays free.
     status, body = live.request("POST", "/api/v1/devices")
     assert status == 201, body
+    auth = {"Authorization": f"Bearer {body['token']}"}
+
+    # 1. A stalled upload is nginx's to wait for: the main pool's only worker stays free.
     sock = live.raw(timeout=15)
-    sock.sendall((f"PUT /api/v1/comments/{uuid.uuid4()}/photos/{uuid.uuid4()} HTTP/1.1\r\n"
-                  f"Host: walkapp.example.org\r\nAuthorization: Bearer {body['token']}\r\n"
-                  "Content-Type: image/jpeg\r\nContent-Length: 500000\r\n\r\n").encode()
-                 + b"\xff\xd8" + b"x" * 50_000)
+    sock.sendall(("POST /api/v1/sync HTTP/1.1\r\nHost: walkapp.example.org\r\n"
+                  f"Authorization: {auth['Authorization']}\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                  '{"comments": [').encode())
     for _ in range(3):
         assert live.request("GET", "/api/v1/walks/ASEDA7", timeout=10)[0] == 200
     assert not select.select([sock], [], [], 0)[0]
     sock.close()
 
-    # 2. A body over the size limit: refused by nginx, in the API's error shape.
+    # 2. Photo uploads go to their own pool; everything else to the main one.
+    photo_path = f"/api/v1/comments/{uuid.uuid4()}/photos/{uuid.uuid4()}"
+    status, body = live.request("PUT", photo_path, body=b"\xff\xd8",
+                                headers={**auth, "Content-Type": "image/jpeg"})
+    assert status == 404 and body["error"]["fields"][0]["field"] == "comment_id"
+    deadline = time.monotonic() + 10  # access logs are written after the answer
+    while photo_path not in live.logs["photos"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert photo_path in live.logs["photos"].read_text()
+    assert photo_path not in live.logs["main"].read_text()
+    assert "/api/v1/walks/ASEDA7" in live.logs["main"].read_text()
+    assert "/api/v1/walks/ASEDA7" not in live.logs["photos"].read_text()
+
+    # 3. A body over the size limit: refused by nginx, in the API's error shape.
     status, body = live.request(
-        "PUT", f"/api/v1/comments/{uuid.uuid4()}/photos/{uuid.uuid4()}",
-        body=b"x" * (17 * 1024 * 1024), headers={"Content-Type": "image/jpeg"})
+        "PUT", photo_path, body=b"x" * (17 * 1024 * 1024), headers={"Content-Type": "image/jpeg"})
     assert status == 413 and body["error"]["code"] == "too_large"
     assert body["error"]["fields"][0]["field"] == "body"
 
-    # 3. With WALKAPP_TRUSTED_PROXIES=1 the app takes the address nginx appends: a forged
+    # 4. With WALKAPP_TRUSTED_PROXIES=1 the app takes the address nginx appends: a forged
     #    X-Forwarded-For neither escapes the limit (3 a minute, one used above) nor frames
     #    someone else.
     forged = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in range(3)]
