@@ -13,7 +13,9 @@ HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts are not
 
 def _private() -> bool:
     if request.endpoint == "static" or request.blueprint == "api":
-        return False  # the API's token-authenticated answers set their own caching
+        # Shared caches do not store answers to requests with an Authorization header
+        # (RFC 9111 §3.5), and the phone fetches with cache: 'no-store' itself.
+        return False
     return request.blueprint in STAFF_BLUEPRINTS or current_user.is_authenticated
 
 
