@@ -59,15 +59,18 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.latency = defaultdict(list)    # endpoint → seconds of answered requests
+        self.started = defaultdict(list)    # endpoint → when each answered request began
+        self.arrived = []                   # when each phone had registered and its walk
         self.status = defaultdict(lambda: defaultdict(int))  # endpoint → status → count
         self.net_errors = defaultdict(int)
         self.faults = defaultdict(int)
 
-    def record(self, endpoint, status, seconds):
+    def record(self, endpoint, status, seconds, began=0.0):
         with self.lock:
             self.status[endpoint][status] += 1
             if status is not None:
                 self.latency[endpoint].append(seconds)
+                self.started[endpoint].append(began)
             else:
                 self.net_errors[endpoint] += 1
 
@@ -87,7 +90,7 @@ def call(port, method, path, endpoint, body=None, headers=None, timeout=60):
         conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()
         data = resp.read()
-        STATS.record(endpoint, resp.status, time.perf_counter() - start)
+        STATS.record(endpoint, resp.status, time.perf_counter() - start, start)
         parsed = json.loads(data) if data and resp.getheader("Content-Type", "").startswith(
             "application/json") else None
         return resp.status, parsed, resp
@@ -169,6 +172,8 @@ class Phone(threading.Thread):
                                self.deadline)
         auth = {"Authorization": f"Bearer {body['token']}"}
         with_retries(port, "GET", f"/api/v1/walks/{WALK}", "walk", {200}, self.deadline)
+        with STATS.lock:
+            STATS.arrived.append(time.perf_counter())
         items = [self._item() for _ in range(a.comments)]
         stall_at = rng.randrange(len(items)) if self.n < a.stalls else None
         for i in range(0, len(items), a.batch):
@@ -483,6 +488,13 @@ def report(label, args, elapsed, photo_kb, verification, ok, server_cpu):
     for line in verification:
         print(line)
     sync_p95 = pct([v * 1000 for v in STATS.latency["sync"]], 95)
+    if STATS.arrived:  # the opening burst: every phone's first batch within a few seconds
+        last = max(STATS.arrived)
+        later = [v * 1000 for v, t in zip(STATS.latency["sync"], STATS.started["sync"],
+                                           strict=True) if t > last]
+        print(f"sync once every phone had arrived ({len(later)} answers, "
+              f"{last - STATS.first:.1f} s in): p50 {pct(later, 50):.0f} ms, "
+              f"p95 {pct(later, 95):.0f} ms, p99 {pct(later, 99):.0f} ms")
     print(f"verdict: {'OK' if ok else 'FAILED'} (data), 5xx {fivexx}, sync p95 {sync_p95:.0f} ms "
           f"(goals: 0 lost, 0 duplicates, 0 5xx, sync p95 < 1000 ms)")
     return ok
@@ -536,6 +548,7 @@ def main() -> int:
         deadline = time.monotonic() + args.deadline
         phones = [Phone(n, args, port, photos, deadline, expected) for n in range(args.phones)]
         began, cpu_before = time.perf_counter(), cpu_seconds(server_pids)
+        STATS.first = began
         for t in helpers + phones:
             t.start()
         for p in phones:
