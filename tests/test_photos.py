@@ -370,3 +370,22 @@ def test_concurrent_uploads_cannot_exceed_the_photo_limit(app, device, pin, monk
         c = db.session.get(Comment, uuid.UUID(comment_id))
         assert len(c.photos) == 6
         assert sorted(p.position for p in c.photos) == list(range(6))
+
+
+def test_announced_photo_files_are_written_with_no_transaction_open(app, device, pin,
+                                                                    any_store, monkeypatch):
+    """On SQLite an open write transaction is the lock every other request waits for; the
+    disk's fsync happens before it. (The database store writes inside it, by design.)"""
+    from walkapp import photo_store
+
+    store = photo_store.for_app(app)
+    seen = []
+    real = type(store).save
+
+    def spying(self, session, photo_id, processed):
+        seen.append(session().in_transaction())  # db.session is a scoped_session
+        return real(self, session, photo_id, processed)
+
+    monkeypatch.setattr(type(store), "save", spying)
+    assert put(device, *pin, jpeg_with_exif()).status_code == 201
+    assert seen == [any_store == "database"]

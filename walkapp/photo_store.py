@@ -14,6 +14,9 @@ Order is what keeps bytes and rows consistent: bytes are saved before the row sa
 exist (a crash between leaves an orphan file, never a row without bytes), and deleted only
 once the rows are gone. In the database both happen in the caller's transaction (the bytes'
 row goes with its photo row by ON DELETE CASCADE), so `delete` has nothing left to do there.
+`store.transactional` tells which kind a caller has: a local store writes at once, so a
+caller saves before opening its write transaction (no lock held during the disk's fsync);
+a database store writes through the session, after the photo row is in it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ EXTENSION_KEY = "walkapp.photo_store"
 
 
 class PhotoStore(Protocol):
+    transactional: bool  # does save() write through the session (True) or at once (False)?
+
     def save(self, session: Session, photo_id: uuid.UUID, processed: Processed) -> None: ...
 
     def open(self, session: Session, photo_id: uuid.UUID,
@@ -48,6 +53,8 @@ class PhotoStore(Protocol):
 
 class LocalStore:
     """Files under one folder: <folder>/<first two hex digits>/<uuid>.jpg and <uuid>_thumb.jpg."""
+
+    transactional = False
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -76,6 +83,8 @@ class LocalStore:
 
 class DatabaseStore:
     """Rows of `photo_data`, written and removed in the caller's transaction."""
+
+    transactional = True
 
     def save(self, session: Session, photo_id: uuid.UUID, processed: Processed) -> None:
         session.flush()  # the photo row first: photo_data refers to it

@@ -73,7 +73,14 @@ def put_photo(comment_id: uuid.UUID, photo_id: uuid.UUID):
                        [field_error("body", "empty")])
     db.session.rollback()  # end the read transaction: decoding holds no database lock
     processed = _decode(data)
-    return _store(comment_id, photo_id, device_id, processed, hashlib.sha256(data).hexdigest())
+    store = photo_store.for_app(current_app)
+    # Files are written before the write transaction (on SQLite: the lock) when the photo
+    # was announced by its comment, so the id is this comment's; else inside it, checked.
+    early = photo is not None and not store.transactional
+    if early:
+        store.save(db.session, photo_id, processed)
+    return _store(comment_id, photo_id, device_id, processed, hashlib.sha256(data).hexdigest(),
+                  save=not early)
 
 
 def _decode(data: bytes) -> photos.Processed:
@@ -89,7 +96,8 @@ def _decode(data: bytes) -> photos.Processed:
                        [field_error("body", err.message)]) from None
 
 
-def _store(comment_id, photo_id, device_id, processed: photos.Processed, sha256: str):
+def _store(comment_id, photo_id, device_id, processed: photos.Processed, sha256: str,
+           save: bool = True):
     comment = own_comment(comment_id, device_id, lock=True)
     photo = _admissible(comment, photo_id)  # again: things may have changed meanwhile
     if photo is not None and photo.stored_at is not None:
@@ -104,7 +112,8 @@ def _store(comment_id, photo_id, device_id, processed: photos.Processed, sha256:
     photo.sha256 = sha256
     comment.changed_at = utcnow()
     try:
-        photo_store.for_app(current_app).save(db.session, photo_id, processed)
+        if save:
+            photo_store.for_app(current_app).save(db.session, photo_id, processed)
         db.session.commit()
     except IntegrityError:  # the same new photo id raced in from a retry: stored either way
         db.session.rollback()
