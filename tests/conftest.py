@@ -5,8 +5,13 @@ PostgreSQL) every database-backed test runs a second time on a fresh PostgreSQL 
 """
 
 import dataclasses
+import http.client
+import io
+import json
 import os
 import re
+import socket
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,9 +21,10 @@ import shapely
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from werkzeug.security import generate_password_hash
 
-from walkapp import api_keys, create_app, router_cache
+from walkapp import api_keys, create_app, photo_store, router_cache
 from walkapp.extensions import db, limiter
 from walkapp.models import (
     Base,
@@ -49,7 +55,7 @@ def instance_dir(tmp_path_factory):
 def fresh_postgres(prefix: str):
     """A PostgreSQL database made for the test and dropped afterwards; yields its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
         # A throwaway database: no need to wait for the disk on every commit (the shared
@@ -467,3 +473,85 @@ def sync_items(device, items: list[dict]) -> None:
         resp = device.sync(*items[start:start + 200])
         results = resp.get_json()["results"]
         assert all(r["status"] == "created" for r in results), results
+
+
+# --- photo storage ---------------------------------------------------------------------------
+
+@pytest.fixture(params=photo_store.KINDS)
+def any_store(request, app):
+    """Run the test once per photo storage: the local folder and the database."""
+    saved = app.extensions[photo_store.EXTENSION_KEY]
+    app.extensions[photo_store.EXTENSION_KEY] = photo_store.make_store(
+        request.param, app.config["PHOTO_FOLDER"])
+    yield request.param
+    app.extensions[photo_store.EXTENSION_KEY] = saved
+
+
+def small_jpeg(color=(200, 100, 0)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload_photo(device, **item_fields) -> tuple[str, str]:
+    """Sync a new comment announcing one photo and upload it: (comment id, photo id)."""
+    photo_id = str(uuid.uuid4())
+    item = comment_item(photos=[photo_id], **item_fields)
+    assert device.sync(item).status_code == 200
+    resp = device.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=small_jpeg(),
+                      headers={"Content-Type": "image/jpeg"})
+    assert resp.status_code == 201, resp.get_json()
+    return item["id"], photo_id
+
+
+def stored_photo(app, photo_id, variant="full") -> bytes | None:
+    """The stored bytes of a photo, from whichever store the app uses; None if absent."""
+    with app.app_context():
+        fh = photo_store.for_app(app).open(db.session, uuid.UUID(str(photo_id)), variant)
+        if fh is None:
+            return None
+        with fh:
+            return fh.read()
+
+
+# --- a real HTTP server, for what the test client cannot show (sockets, timing) -------------
+
+class Live:
+    def __init__(self, server):
+        self.server, self.port = server, server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def raw(self, timeout: float = 10) -> socket.socket:
+        """A raw socket to the server (to send half a request, say)."""
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10):
+        """(status, parsed JSON or None) over a new connection."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            headers = headers or {}
+            conn.request(method, path, body=body, headers=headers,
+                         encode_chunked=headers.get("Transfer-Encoding") == "chunked")
+            resp = conn.getresponse()
+            data = resp.read()
+            is_json = resp.getheader("Content-Type", "").startswith("application/json")
+            return resp.status, json.loads(data) if is_json else None
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def live(app):
+    """The app behind walkapp's own threaded server (as `walkapp demo` runs it), read
+    timeout 3 s, in a thread."""
+    from walkapp import serving
+
+    app.config["REQUEST_READ_TIMEOUT"] = 3
+    server = serving.make(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Live(server)
+    server.shutdown()
+    server.server_close()

@@ -124,7 +124,7 @@ def test_setting_a_webhook_makes_a_secret_shown_once(app, admin, world):
     token = csrf(admin, url)
     resp = admin.post(url, data={"csrf_token": token, "email_mode": "digest",
                                  "digest_hour": "6", "webhook_url": "https://gata.example.org/in"})
-    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert resp.status_code == 200 and "no-store" in resp.headers["Cache-Control"]
     secret = re.search(r'value="(whsec_[^"]+)"', resp.text).group(1)
     with app.app_context():
         d = db.session.get(Department, dept_id(app))

@@ -1,38 +1,25 @@
 """DELETE /api/v1/comments/<id>: a resident withdraws a pin until it is reviewed."""
 
-import io
 import uuid
 from datetime import UTC, datetime
 
-from PIL import Image
 from sqlalchemy import func, select
 
-from tests.conftest import comment_item
-from walkapp import photos
+from tests.conftest import comment_item, stored_photo, upload_photo
 from walkapp.extensions import db
 from walkapp.models import Comment, Photo, RoutingDecision, StatusChange
 
 
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (10, 10)).save(out, "JPEG")
-    return out.getvalue()
-
-
-def test_delete_removes_comment_photos_and_files(app, world, device):
-    photo_id = str(uuid.uuid4())
-    item = comment_item(photos=[photo_id])
-    device.sync(item)
-    device.put(f"/api/v1/comments/{item['id']}/photos/{photo_id}", data=jpeg(),
-               headers={"Content-Type": "image/jpeg"})
-    files = photos.paths(app.config["PHOTO_FOLDER"], uuid.UUID(photo_id))
-    assert all(f.exists() for f in files)
+def test_delete_removes_comment_photos_and_files(app, world, device, any_store):
+    comment_id, photo_id = upload_photo(device)
+    item = {"id": comment_id}
+    assert stored_photo(app, photo_id) and stored_photo(app, photo_id, "thumb")
     resp = device.delete(f"/api/v1/comments/{item['id']}")
     assert resp.status_code == 204 and resp.data == b""
     with app.app_context():
         for model in (Comment, Photo, RoutingDecision, StatusChange):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
-    assert not any(f.exists() for f in files)
+    assert stored_photo(app, photo_id) is None and stored_photo(app, photo_id, "thumb") is None
     assert device.get("/api/v1/devices/me/comments").get_json()["comments"] == []
     assert device.delete(f"/api/v1/comments/{item['id']}").status_code == 404
 

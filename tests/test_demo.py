@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import shapely
 from sqlalchemy import func, select
 
 from tests.conftest import comment_item
-from walkapp import demo
+from walkapp import demo, photo_store
 from walkapp.extensions import db
 from walkapp.geo import lonlat_to_tile
 from walkapp.models import (
@@ -332,12 +333,31 @@ def _get(url: str) -> tuple[int, str, bytes]:
         return err.code, err.headers.get_content_type(), err.read()
 
 
+def _stalled_upload_times_out(port: int) -> None:
+    """The demo's server has a read timeout: a phone that stops mid-upload gets a 408 and
+    blocks no one meanwhile (a real SQLite file, the real command)."""
+    import json
+
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/devices", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (local test server)
+        token = json.loads(resp.read())["token"]
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall((f"PUT /api/v1/comments/{uuid.uuid4()}/photos/{uuid.uuid4()} HTTP/1.1\r\n"
+                      f"Host: x\r\nAuthorization: Bearer {token}\r\n"
+                      "Content-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n").encode()
+                     + b"\xff\xd8" + b"x" * 10_000)
+        assert _get(f"http://127.0.0.1:{port}/api/v1/walks/ASEDA1")[0] == 200
+        reply = sock.makefile("rb").read().decode()
+    assert reply.startswith("HTTP/1.1 408"), reply
+
+
 def test_walkapp_demo_serves(tmp_path):
     """The real command, as a user runs it: a fresh SQLite instance, demo tiles, the API."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("WALKAPP_DATABASE_URL", "WALKAPP_MBTILES", "WALKAPP_TILE_URL")}
-    env.update(WALKAPP_INSTANCE=str(tmp_path / "instance"), PYTHONPATH=str(ROOT))
+    env.update(WALKAPP_INSTANCE=str(tmp_path / "instance"), PYTHONPATH=str(ROOT),
+               WALKAPP_REQUEST_READ_TIMEOUT="2")
     log = (tmp_path / "demo.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "walkapp", "demo", "--port", str(port)],
@@ -364,6 +384,7 @@ def test_walkapp_demo_serves(tmp_path):
         assert (tmp_path / "instance" / "walkapp.db").is_file()
         log.seek(0)
         assert f"{base}/w/ASEDA1" in log.read()
+        _stalled_upload_times_out(port)
     finally:
         proc.terminate()
         try:
@@ -377,12 +398,12 @@ def test_walkapp_demo_serves(tmp_path):
 def test_demo_inputs_are_real(app):
     """40–80 inputs per open walk across kinds, categories, departments and statuses, with
     history written by the real workflow and moderation, photos, near-duplicates, a track."""
-    from walkapp import moderation, photos
+    from walkapp import moderation
     from walkapp.models import Comment, Photo, StatusChange, Track
     from walkapp.review_map import Scope, overdue_condition
 
     with app.app_context():
-        demo.seed(db.session, now=NOW, photo_folder=app.config["PHOTO_FOLDER"])
+        demo.seed(db.session, now=NOW, photos=photo_store.for_app(app))
         s = db.session
         comments = s.scalars(select(Comment)).all()
         for code in ("ASEDA1", "LENHOVDA"):
@@ -403,8 +424,11 @@ def test_demo_inputs_are_real(app):
         assert any(h.action == "reroute" for h in s.scalars(select(StatusChange)))
         stored = s.scalars(select(Photo).where(Photo.stored_at.is_not(None))).all()
         assert len(stored) >= 10
+        store = photo_store.for_app(app)
         for p in stored[:3]:
-            assert all(path.is_file() for path in photos.paths(app.config["PHOTO_FOLDER"], p.id))
+            for variant in ("full", "thumb"):
+                with store.open(s, p.id, variant) as fh:
+                    assert fh.read(3) == b"\xff\xd8\xff"  # a JPEG, in the configured store
         assert len(s.scalars(select(Track)).all()) == 2
         unmerged = [c for c in comments if c.text.endswith("håller med!") and
                     c.merged_into_id is None]

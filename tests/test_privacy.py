@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import comment_item
+from tests.conftest import comment_item, stored_photo
+from tests.conftest import small_jpeg as jpeg
 from tests.receivers import PushClient
-from tests.test_api_comments import jpeg
 from tests.test_api_walks import POINTS, track_url
-from walkapp import photos, workflow
+from walkapp import workflow
 from walkapp.extensions import db
 from walkapp.history import Actor
 from walkapp.models import Base, Comment, Delivery, Device, hash_token, utcnow
@@ -57,8 +57,7 @@ def used_phone(app, world, device):
 
 
 def test_erasure_leaves_nothing_of_the_device_in_any_table(app, device, used_phone):
-    files = photos.paths(app.config["PHOTO_FOLDER"], used_phone["photo"])
-    assert all(f.exists() for f in files)
+    assert all(stored_photo(app, used_phone["photo"], v) for v in ("full", "thumb"))
     traces = [device.id, hash_token(device.token), EMAIL, ENDPOINT,
               used_phone["keys"]["p256dh"], used_phone["keys"]["auth"], used_phone["draft"]]
     before = every_value(app)
@@ -69,7 +68,7 @@ def test_erasure_leaves_nothing_of_the_device_in_any_table(app, device, used_pho
     assert resp.get_json() == {"drafts_deleted": 1, "inputs_kept": 1}
     after = every_value(app)
     assert [t for t in traces if t in after] == []
-    assert not any(f.exists() for f in files)
+    assert not any(stored_photo(app, used_phone["photo"], v) for v in ("full", "thumb"))
     with app.app_context():
         kept = db.session.get(Comment, uuid.UUID(used_phone["kept"]))
         assert (kept.text, kept.status, kept.device_id) == ("Publikt inspel", "done", None)

@@ -112,7 +112,7 @@ def test_cluster_shift_never_exceeds_the_cell_budget():
 
 def test_points_counts_and_list(official, spread):
     resp = get(official)
-    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert resp.status_code == 200 and "no-store" in resp.headers["Cache-Control"]
     body = resp.get_json()
     assert body["mode"] == "points" and body["total"] == 36 and len(body["points"]) == 36
     assert body["clusters"] == []

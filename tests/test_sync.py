@@ -3,7 +3,7 @@
 import contextlib
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -375,3 +375,64 @@ def test_two_concurrent_requests_with_the_same_new_id_make_one_comment(app, worl
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             assert len(attempts) == 3  # the loser hit the primary key and ran its batch again
+
+
+# --- times and places that cannot be right ---------------------------------------------------
+
+def ahead(**delta) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+
+
+@pytest.mark.parametrize(("patch", "field", "says"), [
+    ({"created_at": "9999-12-31T23:59:59+00:00"}, "created_at", "ahead of the server's clock"),
+    ({"created_at": ahead(days=3)}, "created_at", "3 days ahead"),
+    ({"created_at": "1970-01-01T00:00:00+00:00"}, "created_at", "before 2020-01-01"),
+    ({"location": {"type": "Point", "coordinates": [0.0, 0.0]}}, "location", "[0, 0]"),
+    ({"location": {"type": "Point", "coordinates": [18.07, 59.33]}}, "location",
+     "more than 20 km outside Testby kommun"),  # Stockholm
+], ids=["year 9999", "3 days ahead", "1970", "null island", "far outside"])
+def test_implausible_pins_are_rejected_clearly(app, world, device, patch, field, says):
+    result = only(device.sync(comment_item(**patch)))
+    assert result["status"] == "rejected"
+    (error,) = result["errors"]
+    assert error["field"] == f"comments.0.{field}" and says in error["message"], error
+    assert error["code"] in ("implausible_time", "out_of_area")
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_a_phone_clock_a_little_ahead_is_tolerated(world, device):
+    # a wrong time zone or a clock that drifted: the pin is real
+    assert only(device.sync(comment_item(created_at=ahead(hours=14))))["status"] == "created"
+
+
+def test_a_pin_just_outside_the_municipality_is_kept(world, device):
+    # ~6 km east of the areas' box: the bus stop on the road out of town
+    near = {"type": "Point", "coordinates": [15.9, 57.1]}
+    assert only(device.sync(comment_item(location=near)))["status"] == "created"
+
+
+def test_the_boundary_is_the_municipality_when_it_has_one(app, world, device):
+    import shapely
+
+    from walkapp.models import Municipality
+    from walkapp.router_cache import areas_changed
+
+    with app.app_context():
+        muni = db.session.get(Municipality, world["municipality_id"])
+        muni.boundary = shapely.box(15.2, 57.1, 15.3, 57.2)
+        areas_changed(muni)
+        db.session.commit()
+    inside_areas_far_from_boundary = {"type": "Point", "coordinates": [15.75, 56.95]}
+    result = only(device.sync(comment_item(location=inside_areas_far_from_boundary)))
+    assert result["errors"][0]["code"] == "out_of_area"
+    assert only(device.sync(comment_item()))["status"] == "created"
+
+
+def test_an_edit_is_checked_but_a_retry_is_not(app, world, device):
+    item = comment_item()
+    assert only(device.sync(item))["status"] == "created"
+    with app.app_context():  # the rule tightens after the pin was stored
+        app.config["LOCATION_MARGIN_M"] = 0
+    assert only(device.sync(item))["status"] == "unchanged"
+    moved = dict(item, location={"type": "Point", "coordinates": [0.0, 0.0]})
+    assert only(device.sync(moved))["errors"][0]["code"] == "out_of_area"

@@ -30,11 +30,23 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from walkapp import errors, i18n, security
-    from walkapp.database import tune_engine
+    from walkapp import errors, i18n, photo_store, photos, security
+    from walkapp.database import release_sessions_quietly, retry_on_lost_connection, tune_engine
     from walkapp.extensions import csrf, db, limiter, login_manager, migrate
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Client address and scheme from the proxies' X-Forwarded-For/-Proto, and only as
+        # many hops as we trust: anything a client adds beyond them is ignored.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.extensions[photo_store.EXTENSION_KEY] = photo_store.make_store(
+        app.config["PHOTO_STORAGE"], app.config["PHOTO_FOLDER"])
+    app.extensions[photos.SLOTS_KEY] = photos.DecodeSlots(
+        app.config["PHOTO_DECODE_SLOTS"], app.config["PHOTO_DECODE_WAIT_SECONDS"])
     db.init_app(app)
+    release_sessions_quietly(app, db.session)
     with app.app_context():
         tune_engine(db.engine)
     # Batch mode lets later migrations alter SQLite tables (it recreates them).
@@ -69,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from walkapp import cli
 
     cli.init_app(app)
+    retry_on_lost_connection(app, db.session)
 
     from walkapp.access import nav_for
 

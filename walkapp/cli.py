@@ -1,5 +1,6 @@
-"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, demo, api-key,
-deliver, purge; the first-run and scripting commands are in walkapp/cli_setup.py."""
+"""The `walkapp` command: init-db, create-user, import-areas, export-geojson, copy-photos,
+demo, api-key, deliver, purge; the first-run and scripting commands are in
+walkapp/cli_setup.py."""
 
 import json
 import logging
@@ -126,6 +127,45 @@ def export_geojson(join_code, output, staff) -> None:
         click.echo(f"wrote {len(fc['features'])} comment(s)", err=True)
 
 
+@click.command("copy-photos")
+@click.option("--to", "target", type=click.Choice(["local", "database"]), required=True,
+              help="where the photos should be: the folder (PHOTO_FOLDER) or the database")
+@with_appcontext
+def copy_photos(target) -> None:
+    """Copy every stored photo from the other storage into TARGET (e.g. before switching
+    WALKAPP_PHOTO_STORAGE to database for several app servers). Safe to run again."""
+    from walkapp import photo_store
+    from walkapp.models import Photo
+    from walkapp.photos import Processed
+
+    cfg = current_app.config
+    source = "database" if target == "local" else "local"
+    src = photo_store.make_store(source, cfg["PHOTO_FOLDER"])
+    dst = photo_store.make_store(target, cfg["PHOTO_FOLDER"])
+    rows = db.session.execute(select(Photo.id, Photo.width, Photo.height)
+                              .where(Photo.stored_at.is_not(None)).order_by(Photo.id)).all()
+    copied, missing = 0, []
+    for n, (photo_id, width, height) in enumerate(rows, 1):
+        full, thumb = src.open(db.session, photo_id, "full"), src.open(db.session, photo_id,
+                                                                          "thumb")
+        if full is None or thumb is None:
+            missing.append(str(photo_id))
+        else:
+            with full, thumb:
+                dst.save(db.session, photo_id, Processed(full.read(), thumb.read(), width,
+                                                         height))
+            copied += 1
+        if n % 100 == 0:
+            db.session.commit()  # in slices: a big archive is not one transaction
+    db.session.commit()
+    click.echo(f"copied {copied} photo(s) from {source} to {target}")
+    if missing:
+        click.echo(f"{len(missing)} photo(s) had no bytes in {source}: {', '.join(missing[:10])}",
+                   err=True)
+        raise SystemExit(1)
+    click.echo(f"now set WALKAPP_PHOTO_STORAGE={target} and restart the app servers")
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -133,20 +173,27 @@ def export_geojson(join_code, output, staff) -> None:
 @with_appcontext
 def demo(host, port, no_serve) -> None:
     """Seed the Uppvidinge demo municipality and serve the app with local demo tiles."""
+    from walkapp import photo_store
     from walkapp.demo import seed
 
     upgrade()
-    info = seed(db.session, photo_folder=current_app.config["PHOTO_FOLDER"])
+    info = seed(db.session, photos=photo_store.for_app(current_app))
     base = f"http://{host}:{port}"
     click.echo(info.describe(base))
     if no_serve:
         return
-    from werkzeug.serving import run_simple
+    from walkapp import serving
 
     app = current_app._get_current_object()
     app.config["DEMO_TILES"] = True
     # Not app.run(): Flask ignores it inside a `flask`/FlaskGroup command.
-    run_simple(host, port, app, threaded=True)
+    server = serving.make(app, host, port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @click.group("api-key")
@@ -268,6 +315,6 @@ def purge(dry_run) -> None:
 def init_app(app) -> None:
     from walkapp.cli_setup import COMMANDS
 
-    for command in (init_db, create_user, import_areas, export_geojson, demo, api_key, deliver,
-                    purge, *COMMANDS):
+    for command in (init_db, create_user, import_areas, export_geojson, copy_photos, demo, api_key,
+                    deliver, purge, *COMMANDS):
         app.cli.add_command(command)

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 MB = 1024 * 1024
@@ -33,7 +34,15 @@ def defaults(instance: Path) -> dict:
         "SECRET_KEY": None,  # filled lazily by load(): the test mapping may provide one
         "SQLALCHEMY_DATABASE_URI": env("WALKAPP_DATABASE_URL")
         or f"sqlite:///{instance / 'walkapp.db'}",
+        # A pooled connection the database has closed (restart, failover, an idle timeout,
+        # pg_terminate_backend) is noticed and replaced before a request uses it.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Photo bytes: "local" (PHOTO_FOLDER) or "database" (shared by every app server).
+        "PHOTO_STORAGE": env("WALKAPP_PHOTO_STORAGE") or "local",
         "PHOTO_FOLDER": env("WALKAPP_PHOTO_DIR") or str(instance / "photos"),
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, and
+        # those headers are ignored, so a client cannot choose its own address).
+        "TRUSTED_PROXIES": int(env("WALKAPP_TRUSTED_PROXIES") or 0),
         # Map tiles: a URL template for Leaflet. Relative URLs are served by walkapp itself,
         # from WALKAPP_MBTILES, or from the built-in demo renderer when WALKAPP_DEMO_TILES is on.
         "TILE_URL": env("WALKAPP_TILE_URL") or "/tiles/{z}/{x}/{y}.png",
@@ -50,8 +59,16 @@ def defaults(instance: Path) -> dict:
         # API limits.
         "SYNC_MAX_ITEMS": 200,
         "SYNC_MAX_BYTES": 2 * MB,
+        # A push subscription or an e-mail address: a few hundred bytes.
+        "SMALL_BODY_MAX_BYTES": 8 * 1024,
         "PHOTO_MAX_BYTES": int(env("WALKAPP_PHOTO_MAX_BYTES") or 15 * MB),
-        "PHOTO_MAX_PIXELS": int(env("WALKAPP_PHOTO_MAX_PIXELS") or 40_000_000),
+        # The field app sends at most 1600 px on the long side (≤ 2.6 Mpx); 8 Mpx leaves a
+        # margin for other clients and a 3264×2448 camera original, and bounds one decode's
+        # memory to ~100 MB (a 40 Mpx PNG took 648 MB).
+        "PHOTO_MAX_PIXELS": int(env("WALKAPP_PHOTO_MAX_PIXELS") or 8_000_000),
+        # Photos decoded at once per process, and how long one waits for its turn.
+        "PHOTO_DECODE_SLOTS": int(env("WALKAPP_PHOTO_DECODE_SLOTS") or 2),
+        "PHOTO_DECODE_WAIT_SECONDS": float(env("WALKAPP_PHOTO_DECODE_WAIT_SECONDS") or 30),
         "PHOTO_MAX_SIDE": 2048,
         "PHOTO_THUMB_SIDE": 320,
         "PHOTOS_PER_COMMENT": 6,
@@ -61,6 +78,12 @@ def defaults(instance: Path) -> dict:
         # The PWA shell's version; by default a hash of its files (walkapp/field/shell.py).
         "PWA_VERSION": env("WALKAPP_PWA_VERSION"),
         "TRACK_MAX_POINTS": 20_000,
+        # A pin dated further ahead than this is refused (a phone clock may be a little off,
+        # or in the wrong time zone; year 9999 is not a clock that is a little off).
+        "CLOCK_SKEW_SECONDS": float(env("WALKAPP_CLOCK_SKEW_SECONDS") or 24 * 3600),
+        # A pin further than this from the municipality (its boundary, else its service
+        # areas, else the walk) is refused: [0, 0] is a GPS fault, not a place in town.
+        "LOCATION_MARGIN_M": float(env("WALKAPP_LOCATION_MARGIN_M") or 20_000),
         "MAX_CONTENT_LENGTH": 16 * MB,
         # Per client address. A whole walk may share one mobile network's NAT; phones only
         # register when they first have something to send, so registrations spread out.
@@ -73,7 +96,17 @@ def defaults(instance: Path) -> dict:
         or "Contact the municipality's walkapp administrators.",
         "OPEN311_KEY_SERVICE": env("WALKAPP_OPEN311_KEY_SERVICE")
         or "API keys are issued per department by the municipality's walkapp administrators.",
+        # Per device: photos that had to be decoded (a retry of a stored photo costs nothing
+        # and is not counted). A phone draining a whole walk's outbox stays well inside.
+        "RATELIMIT_PHOTOS": env("WALKAPP_RATELIMIT_PHOTOS") or "60 per minute;600 per hour",
+        # Failed sign-ins per account (whatever the address): a growing wait, not a lockout.
+        "RATELIMIT_LOGIN_ACCOUNT": env("WALKAPP_RATELIMIT_LOGIN_ACCOUNT")
+        or "5 per minute;20 per hour;60 per day",
         "RATELIMIT_STORAGE_URI": env("WALKAPP_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_KEY_PREFIX": env("WALKAPP_RATELIMIT_KEY_PREFIX") or "walkapp",
+        # Redis unreachable: each process counts on its own meanwhile, rather than every
+        # request failing; it switches back when Redis answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": env("WALKAPP_DEFAULT_LANGUAGE") or "sv",
         # One-time set-password links for invited staff (walkapp/invites.py).
@@ -115,10 +148,16 @@ def defaults(instance: Path) -> dict:
         # Personal data (walkapp/privacy.py, `walkapp purge`).
         "PERSONAL_DATA_DAYS": int(env("WALKAPP_PERSONAL_DATA_DAYS") or 365),
         "DELIVERY_PAYLOAD_DAYS": int(env("WALKAPP_DELIVERY_PAYLOAD_DAYS") or 90),
+        # Served over HTTPS: Secure on the session and remember cookies, and HSTS
+        # (walkapp/security.py). One switch, so the two cookies never disagree.
+        "SECURE_COOKIES": _env_bool("WALKAPP_SECURE_COOKIES", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _env_bool("WALKAPP_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # Seconds the dev server (`walkapp demo`) waits for a slow client before giving up.
+        "REQUEST_READ_TIMEOUT": float(env("WALKAPP_REQUEST_READ_TIMEOUT") or 30),
         "WTF_CSRF_TIME_LIMIT": None,
     }
 
@@ -131,4 +170,5 @@ def load(app, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
-    Path(app.config["PHOTO_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    secure = bool(app.config["SECURE_COOKIES"])
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure

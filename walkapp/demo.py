@@ -226,9 +226,9 @@ class DemoInfo:
 
 
 def seed(session: Session, password: str | None = None, now: datetime | None = None,
-         photo_folder: str | None = None, with_inputs: bool = True) -> DemoInfo:
+         photos=None, with_inputs: bool = True) -> DemoInfo:
     """Create the demo municipality with its inputs and commit; if it exists already, change
-    nothing. Without photo_folder the inputs come without photos."""
+    nothing. Without a photo store (walkapp.photo_store) the inputs come without photos."""
     password = password or os.environ.get("WALKAPP_DEMO_PASSWORD") or DEMO_PASSWORD
     muni = session.scalar(select(Municipality).where(Municipality.slug == SLUG))
     created = muni is None
@@ -237,7 +237,7 @@ def seed(session: Session, password: str | None = None, now: datetime | None = N
         muni = _build(session, password, now)
         session.commit()
         if with_inputs:
-            demo_inputs.seed(session, muni, now, photo_folder)
+            demo_inputs.seed(session, muni, now, photos)
     info = _info(session, muni, password, created)
     # Commit even when nothing changed: it ends the read transaction, and on SQLite walkapp
     # begins every transaction IMMEDIATE, so an open one would lock out the server's threads.

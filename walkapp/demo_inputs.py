@@ -1,7 +1,7 @@
 """Realistic inputs for the demo's open walks, made the way real ones are. No Flask.
 
 Residents' phones send them through walkapp.sync (routed by the real router), some with
-photos (drawn with Pillow, stored through walkapp.photos) and a recorded track; then
+photos (drawn with Pillow, stored through walkapp.photo_store) and a recorded track; then
 departments and officials work on them through walkapp.workflow and walkapp.moderation, so
 every status, answer, merge and hidden input has a real history. Deterministic (seeded
 random), and only run when the demo municipality is first created.
@@ -80,12 +80,12 @@ def photo_jpeg(rng: random.Random) -> bytes:
     return out.getvalue()
 
 
-def _store_photo(session: Session, folder: str, photo_id: uuid.UUID, data: bytes,
+def _store_photo(session: Session, store, photo_id: uuid.UUID, data: bytes,
                  now: datetime) -> None:
     processed = photos.process(data, "image/jpeg", max_pixels=40_000_000, max_side=2048,
                                thumb_side=320)
-    photos.save(folder, photo_id, processed)
     photo = session.get(Photo, photo_id)
+    store.save(session, photo_id, processed)  # the photo row exists: the bytes may follow
     photo.stored_at, photo.width, photo.height = now, processed.width, processed.height
     photo.size_bytes, photo.sha256 = len(processed.jpeg), hashlib.sha256(data).hexdigest()
 
@@ -127,7 +127,7 @@ def _items(rng: random.Random, walk: Walk, n: int) -> list[dict]:
     return items
 
 
-def seed(session: Session, muni, now: datetime, photo_folder: str | None,
+def seed(session: Session, muni, now: datetime, store,
          rng: random.Random | None = None) -> int:
     """Inputs, photos, a track and their follow-up for every open walk; returns the count."""
     rng = rng or random.Random(2026)
@@ -144,7 +144,7 @@ def seed(session: Session, muni, now: datetime, photo_folder: str | None,
         n = PLAN.get(walk.join_code, 40)
         items = _items(rng, walk, n)
         with_photos = {items[i]["id"]: uuid.UUID(int=rng.getrandbits(128), version=4)
-                       for i in rng.sample(range(len(items)), PHOTOS if photo_folder else 0)}
+                       for i in rng.sample(range(len(items)), PHOTOS if store else 0)}
         for item in items:
             if item["id"] in with_photos:
                 item["photos"] = [str(with_photos[item["id"]])]
@@ -155,7 +155,7 @@ def seed(session: Session, muni, now: datetime, photo_folder: str | None,
                 sync.apply_batch(session, device.id, batch, min(arrived, now),
                                  lambda w: router_cache.router_for(session, w.municipality))
         for photo_id in with_photos.values():
-            _store_photo(session, photo_folder, photo_id, photo_jpeg(rng), min(arrived, now))
+            _store_photo(session, store, photo_id, photo_jpeg(rng), min(arrived, now))
         session.add(Track(id=uuid.UUID(int=rng.getrandbits(128), version=4), walk_id=walk.id,
                           device_id=devices[0].id, content_hash="demo",
                           points=_track(rng, walk), received_at=min(arrived, now)))

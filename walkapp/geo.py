@@ -74,3 +74,29 @@ def cell_to_lonlat(x: float, y: float, zoom: int = CELL_ZOOM) -> tuple[float, fl
     n = 2**zoom
     lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
     return x / n * 360.0 - 180.0, lat
+
+
+def is_null_island(lon: float, lat: float) -> bool:
+    """[0, 0]: what a phone or a bug reports when there is no position at all."""
+    return abs(lon) < 1e-7 and abs(lat) < 1e-7
+
+
+class Region:
+    """Where a municipality's comments can plausibly be: a lon/lat geometry, measured in
+    metres on a local equirectangular plane (good to a few per cent over a municipality;
+    points that fail the test are tens of kilometres off, so that is plenty)."""
+
+    def __init__(self, geom: BaseGeometry):
+        _, south, _, north = geom.bounds
+        self._kx = METRES_PER_DEGREE * math.cos(math.radians((south + north) / 2))
+        self._geom = shapely.transform(geom, lambda xy: xy * [self._kx, METRES_PER_DEGREE])
+        shapely.prepare(self._geom)
+
+    def near(self, lon: float, lat: float, margin_m: float) -> bool:
+        point = shapely.Point(lon * self._kx, lat * METRES_PER_DEGREE)
+        return bool(shapely.dwithin(self._geom, point, margin_m))
+
+    @classmethod
+    def around(cls, *geoms: BaseGeometry | None) -> "Region | None":
+        parts = [g for g in geoms if g is not None and not g.is_empty]
+        return cls(shapely.GeometryCollection(parts)) if parts else None

@@ -2,15 +2,18 @@
 
 No Flask here: callers pass a SQLAlchemy session. The cache is per process and keyed by the
 municipality's areas_version, which every change to its service areas bumps, so each worker
-notices a change made by another one on its next lookup.
+notices a change made by another one on its next lookup. The municipality's boundary is read
+with its areas: whoever changes the boundary calls areas_changed() too.
 """
 
 import threading
 from dataclasses import dataclass
 
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walkapp.geo import Region
 from walkapp.models import Department, Municipality, ServiceArea
 from walkapp.routing import AreaSpec, Router
 
@@ -20,6 +23,8 @@ class MunicipalRouter:
     version: int
     router: Router
     department_ids: dict[str, int]  # slug → id, to store decisions
+    # Where its comments can be: the boundary, else the box around its service areas.
+    region: Region | None = None
 
 
 _cache: dict[int, MunicipalRouter] = {}
@@ -53,7 +58,11 @@ def build(session: Session, municipality: Municipality) -> MunicipalRouter:
         ).all()
     )
     fallback = municipality.fallback_department.slug if municipality.fallback_department else None
-    return MunicipalRouter(municipality.areas_version, Router(areas, fallback), departments)
+    region = Region.around(municipality.boundary) or Region.around(
+        shapely.box(*shapely.GeometryCollection([a.geometry for a in areas]).bounds)
+        if areas else None)
+    return MunicipalRouter(municipality.areas_version, Router(areas, fallback), departments,
+                           region)
 
 
 def router_for(session: Session, municipality: Municipality) -> MunicipalRouter:

@@ -14,16 +14,17 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import shapely
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from walkapp import delivery, notices
-from walkapp.geo import lonlat_to_cell
+from walkapp.geo import Region, is_null_island, lonlat_to_cell
 from walkapp.models import (
     Category,
     Comment,
@@ -40,6 +41,16 @@ from walkapp.router_cache import MunicipalRouter
 from walkapp.schemas import CommentItem, error_fields
 
 RETRIES = 3
+# No comment of this app can be older (a phone whose clock reset to 1970 or year 1).
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a plausible pin looks like (config CLOCK_SKEW_SECONDS, LOCATION_MARGIN_M)."""
+
+    clock_skew_s: float = 24 * 3600
+    location_margin_m: float = 20_000
 
 
 @dataclass
@@ -112,15 +123,21 @@ def _validate(raw_items: list) -> list[Result | CommentItem]:
     return out
 
 
+def _duration(seconds: float) -> str:
+    hours = seconds / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
 class Batch:
     """One attempt at applying the validated items inside the session's transaction."""
 
     def __init__(self, session: Session, device_id: str, now: datetime,
-                 router_for: Callable[[Walk], MunicipalRouter], recorded_by: int | None = None):
+                 router_for: Callable[[Walk], MunicipalRouter], limits: Limits,
+                 recorded_by: int | None = None):
         self.session, self.device_id, self.now = session, device_id, now
+        self.router_for, self.limits = router_for, limits
         # Scribe mode: the official whose phone this is pins for residents without one.
         self.recorded_by = recorded_by
-        self.router_for = router_for
         self.removed_photos: list[uuid.UUID] = []  # stored files to delete after the commit
         # Decision, history and outbox rows, inserted in bulk after the comments (nothing
         # reads them back, so they skip the ORM's per-object bookkeeping).
@@ -145,10 +162,14 @@ class Batch:
         self.timezones = dict(s.execute(select(Municipality.id, Municipality.timezone)
                                         .where(Municipality.id.in_(munis))).all())
         ids = [it.id for it in items]
+        # Locked (PostgreSQL) so an edit and a concurrent photo upload to the same comment
+        # take turns and its photo count stays within the limit; in id order, so two
+        # batches never wait for each other crosswise.
         self.existing = {
             c.id: c
             for c in s.scalars(
                 select(Comment).where(Comment.id.in_(ids)).options(selectinload(Comment.photos))
+                .order_by(Comment.id).with_for_update(of=Comment)
             )
         }
         photo_ids = {p for it in items for p in it.photos}
@@ -178,10 +199,40 @@ class Batch:
             if walk.status == "closed" and walk.closed_at and item.created_at > walk.closed_at:
                 return _reject(sid, f"comments.{i}.walk",
                                "the walk was closed before this comment was made", "walk_closed")
-            return None
+            return self._implausible(i, item, walk)
         if existing.device_id != self.device_id:
             return _reject(sid, f"comments.{i}.id",
                            "this id belongs to a comment sent from another device", "conflict")
+        if existing.content_hash != content_hash(item):
+            return self._implausible(i, item, walk)  # an edit; a retry of a stored pin passes
+        return None
+
+    def _implausible(self, i: int, item: CommentItem, walk: Walk) -> Result | None:
+        """A rejection for a time or place that cannot be right, else None."""
+        sid, lim = str(item.id), self.limits
+        ahead = (item.created_at - self.now).total_seconds()
+        if ahead > lim.clock_skew_s:
+            return _reject(sid, f"comments.{i}.created_at",
+                           f"is {_duration(ahead)} ahead of the server's clock (more than "
+                           f"{_duration(lim.clock_skew_s)}): check the phone's date and time",
+                           "implausible_time")
+        if item.created_at < EARLIEST:
+            return _reject(sid, f"comments.{i}.created_at",
+                           f"is before {EARLIEST:%Y-%m-%d}: check the phone's date and time",
+                           "implausible_time")
+        lon, lat = item.location.coordinates
+        if is_null_island(lon, lat):
+            return _reject(sid, f"comments.{i}.location",
+                           "is [0, 0], what a phone sends when it has no position",
+                           "out_of_area")
+        region = self.router_for(walk).region or Region.around(
+            walk.area, walk.route, shapely.Point(walk.meeting_lon, walk.meeting_lat)
+            if walk.meeting_lon is not None else None)
+        if region is not None and not region.near(lon, lat, lim.location_margin_m):
+            return _reject(sid, f"comments.{i}.location",
+                           f"is more than {lim.location_margin_m / 1000:g} km outside "
+                           f"{walk.municipality.name}: check the phone's location",
+                           "out_of_area")
         return None
 
     def apply(self, items: list[Result | CommentItem]) -> list[Result]:
@@ -324,12 +375,12 @@ class Outcome:
 
 def apply_batch(session: Session, device_id: str, raw_items: list, now: datetime,
                 router_for: Callable[[Walk], MunicipalRouter],
-                recorded_by: int | None = None) -> Outcome:
+                limits: Limits | None = None, recorded_by: int | None = None) -> Outcome:
     """Apply and commit the batch. recorded_by: the official whose scribe device sent it."""
     validated = _validate(raw_items)
     for attempt in range(RETRIES):
         try:
-            batch = Batch(session, device_id, now, router_for, recorded_by)
+            batch = Batch(session, device_id, now, router_for, limits or Limits(), recorded_by)
             results = batch.apply(validated)
             dept_ids = {r.comment.department_id for r in results if r.comment is not None}
             departments = {

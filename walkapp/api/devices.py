@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from walkapp.api import bp
 from walkapp.api.helpers import current_device
 from walkapp.api.serialize import comment_json
+from walkapp.database import repeatable
 from walkapp.errors import ApiError, field_error
 from walkapp.extensions import db, limiter
 from walkapp.models import Comment, Device, utcnow
@@ -20,6 +21,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @bp.post("/devices")
 @limiter.limit(lambda: current_app.config["RATELIMIT_DEVICES"])
+@repeatable  # a second run after a lost connection leaves at worst an unused device row
 def register_device():
     device, token = Device.issue()
     db.session.add(device)

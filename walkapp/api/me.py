@@ -5,7 +5,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, jsonify
 from pydantic import BaseModel, ValidationError
 
-from walkapp import photos, privacy, push
+from walkapp import photo_store, privacy, push
 from walkapp.api import bp
 from walkapp.api.helpers import current_device, json_body
 from walkapp.api.serialize import iso
@@ -13,8 +13,6 @@ from walkapp.errors import ApiError, field_error
 from walkapp.extensions import db
 from walkapp.models import Device, utcnow
 from walkapp.schemas import EmailRequest, PushRequest, error_fields
-
-SMALL_BODY = 8 * 1024
 
 
 def me_json(device: Device) -> dict:
@@ -24,8 +22,8 @@ def me_json(device: Device) -> dict:
 
 
 def _body(model: type[BaseModel]):
-    # Read before the device is looked up: no transaction is open while a body arrives.
-    body = json_body(SMALL_BODY)
+    # The body was read (at most SMALL_BODY_MAX_BYTES) before the view: see walkapp/api.
+    body = json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The body must be a JSON object.",
                        [field_error("body", "must be an object")])
@@ -57,8 +55,8 @@ def erase_me():
     device = current_device()
     erased = privacy.erase_device(db.session, device)
     db.session.commit()
-    for photo_id in erased.photo_ids:  # after the commit: the rows are gone
-        photos.delete(current_app.config["PHOTO_FOLDER"], photo_id)
+    # after the commit: the rows are gone, so the files may go
+    photo_store.for_app(current_app).delete(erased.photo_ids)
     return jsonify({"drafts_deleted": erased.drafts_deleted,
                     "inputs_kept": erased.inputs_kept})
 

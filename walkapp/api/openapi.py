@@ -142,6 +142,8 @@ def _ok(description: str, schema: str) -> dict:
 AUTH = [{"deviceToken": []}]
 # Every operation that takes a device token may answer this.
 NO_TOKEN = {"401": _err("missing or unknown device token")}
+# Every operation with a body: the body must arrive within the server's read timeout.
+STALLED = {"408": _err("the body stopped arriving before it was complete; send it again")}
 UUID_PARAM = {"type": "string", "format": "uuid"}
 
 
@@ -171,10 +173,13 @@ PATHS = {
         "responses": {
             "200": _ok("one result per item, in item order", "SyncResponse"),
             "400": _err("body not JSON or not the expected shape"),
-            **NO_TOKEN,
+            **NO_TOKEN, **STALLED,
             "413": _err("too many items or too large a body")}}},
     "/api/v1/comments/{comment_id}/photos/{photo_id}": {"put": {
         "operationId": "putPhoto", "summary": "Upload one photo of a comment (idempotent)",
+        "description": "The image is decoded and re-encoded as JPEG: EXIF, comments and "
+                       "other metadata are dropped. Rate-limited per device (only uploads "
+                       "that need decoding count).",
         "security": AUTH,
         "parameters": [_path_param("comment_id", UUID_PARAM, "the comment's id"),
                        _path_param("photo_id", UUID_PARAM, "the photo's client-made id")],
@@ -187,9 +192,13 @@ PATHS = {
             "400": _err("empty body"), **NO_TOKEN,
             "403": _err("the comment belongs to another device"),
             "404": _err("no such comment"),
+            **STALLED,
             "409": _err("photo id used elsewhere, too many photos, or comment reviewed"),
             "413": _err("too many bytes or pixels"),
-            "415": _err("not a JPEG, PNG or WebP image")}}},
+            "415": _err("not a JPEG, PNG or WebP image"),
+            "429": _err("this device sent too many photos recently (Retry-After says when "
+                        "to try again)"),
+            "503": _err("the server is busy decoding other photos; try again shortly")}}},
     "/api/v1/comments/{comment_id}": {"delete": {
         "operationId": "deleteComment", "summary": "Withdraw an own comment before review",
         "security": AUTH,
@@ -219,7 +228,7 @@ PATHS = {
             "201": _ok("created", "TrackStored"), "200": _ok("unchanged or updated",
                                                              "TrackStored"),
             "400": _err("not JSON or not a valid track"),
-            **NO_TOKEN,
+            **NO_TOKEN, **STALLED,
             "403": _err("the track belongs to another device"),
             "404": _err("no walk has this code"),
             "409": _err("the track belongs to another walk"),

@@ -41,7 +41,7 @@ def put_track(join_code: str, track_id: uuid.UUID):
     """Idempotent: the phone resends the whole track as it grows; same content → unchanged."""
     device = current_device()
     walk = walk_by_code(join_code)
-    body = json_body(current_app.config["SYNC_MAX_BYTES"])
+    body = json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The body must be an object with a 'points' list.",
                        [field_error("points", "required")])

@@ -23,6 +23,7 @@ from walkapp.models.municipality import (
     ServiceArea,
 )
 from walkapp.models.open311 import ApiKey, Open311Request
+from walkapp.models.photo_data import PhotoData
 from walkapp.models.user import ROLES, User
 from walkapp.models.walk import WALK_STATUSES, Track, Walk
 
@@ -30,7 +31,7 @@ __all__ = [
     "ACTIONS", "CHANNELS", "EMAIL_MODES", "EVENTS", "KINDS", "LANGUAGES", "ROLES", "SOURCES",
     "STATES", "STATUSES", "UNREVIEWED", "WALK_STATUSES",
     "ApiKey", "Base", "Category", "Comment", "Delivery", "Department", "Device", "Municipality",
-    "Open311Request", "Photo", "RoutingDecision", "ServiceArea", "StatusChange", "Track", "User",
-    "Walk",
+    "Open311Request", "Photo", "PhotoData", "RoutingDecision", "ServiceArea", "StatusChange",
+    "Track", "User", "Walk",
     "hash_token", "utcnow",
 ]

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from walkapp import photos
+from walkapp import photo_store
 from walkapp.access import STAFF, roles_required
 from walkapp.access import visible_comments as _visible
 from walkapp.extensions import db
@@ -57,5 +57,9 @@ def photo(photo_id: uuid.UUID, size: str | None = None):
         visible_comments().with_only_columns(Comment.id).where(Comment.id == row.comment_id))
     if allowed is None:
         abort(404)  # not 403: do not confirm the photo exists to the wrong department
-    full, thumb = photos.paths(current_app.config["PHOTO_FOLDER"], photo_id)
-    return send_file(thumb if size else full, mimetype="image/jpeg", max_age=3600)
+    data = photo_store.for_app(current_app).open(db.session, photo_id, size or "full")
+    if data is None:
+        abort(404)
+    # Residents' photos are for signed-in staff only: never kept by a shared cache
+    # (security.py makes every signed-in response no-store).
+    return send_file(data, mimetype="image/jpeg", max_age=0, etag=False)
